@@ -1,0 +1,143 @@
+# bbupgraded: build, test, install.
+#
+#   make            build bbupgraded and bbctl into $(O)/
+#   make check      install missing build dependencies (Debian 12), then run every test
+#   make demo       the rolling upgrade on the bundled simulator
+#   make install    install binaries, man pages, systemd units, example config
+#
+# Honours CC CFLAGS CPPFLAGS LDFLAGS PREFIX DESTDIR; WERROR=1 adds -Werror;
+# SANITIZE=address,undefined builds into build-san/ with the sanitizers.
+
+VERSION    = 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+UNITDIR   ?= /lib/systemd/system
+PKG_CONFIG ?= pkg-config
+
+CFLAGS    ?= -O2 -g
+WARN       = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+             -Wmissing-prototypes -Wpointer-arith -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN      += -Werror
+endif
+ifneq ($(SANITIZE),)
+O         ?= build-san
+SANFLAGS   = -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+O         ?= build
+endif
+
+LIBS_COMMON = jansson inih libcrypto
+LIBS_DAEMON = $(LIBS_COMMON) libuv sqlite3
+LIBS_CLIENT = $(LIBS_COMMON)
+LIBS_TEST   = $(LIBS_DAEMON) check
+pc_cflags   = $(shell $(PKG_CONFIG) --cflags $(1))
+pc_libs     = $(shell $(PKG_CONFIG) --libs $(1))
+
+ALL_CPPFLAGS = -I. -I$(O)/gen -D_GNU_SOURCE -DBB_VERSION=\"$(VERSION)\" $(CPPFLAGS)
+ALL_CFLAGS   = -std=c11 $(WARN) $(SANFLAGS) $(CFLAGS) \
+               $(call pc_cflags,$(sort $(LIBS_TEST)))
+ALL_LDFLAGS  = $(SANFLAGS) $(LDFLAGS)
+
+COMMON_SRC  = $(wildcard common/*.c)
+DAEMON_SRC  = $(wildcard daemon/*.c daemon/*/*.c)
+CLIENT_SRC  = $(wildcard client/*.c)
+TEST_SRC    = $(wildcard tests/check_*.c)
+GEN_SRC     = $(O)/gen/embedded.c
+EMBEDDED    = $(sort $(wildcard schema/*.sql)) schema/io.bbupgraded.varlink
+
+COMMON_OBJ  = $(COMMON_SRC:%.c=$(O)/%.o)
+DAEMON_OBJ  = $(DAEMON_SRC:%.c=$(O)/%.o) $(O)/gen/embedded.o
+CLIENT_OBJ  = $(CLIENT_SRC:%.c=$(O)/%.o)
+TEST_OBJ    = $(TEST_SRC:%.c=$(O)/%.o)
+DAEMON_LIBOBJ = $(filter-out $(O)/daemon/main.o,$(DAEMON_OBJ))
+
+BINS = $(O)/bbupgraded $(O)/bbctl
+
+.PHONY: all deps check test unit e2e lint-man lint-systemd demo install clean
+all: $(BINS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(GEN_SRC): $(EMBEDDED) schema/embed.sh
+	@mkdir -p $(@D)
+	sh schema/embed.sh $(EMBEDDED) > $@.tmp && mv $@.tmp $@
+
+$(O)/gen/embedded.o: $(GEN_SRC)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/libcommon.a: $(COMMON_OBJ)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(O)/bbupgraded: $(DAEMON_OBJ) $(O)/libcommon.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,$(LIBS_DAEMON))
+
+$(O)/bbctl: $(CLIENT_OBJ) $(O)/libcommon.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,$(LIBS_CLIENT))
+
+$(O)/check_all: $(TEST_OBJ) $(DAEMON_LIBOBJ) $(O)/libcommon.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,$(LIBS_TEST)) -lm
+
+# Debian 12 packages needed to build and test; installed only when missing.
+DEB_PACKAGES = gcc libc6-dev pkgconf libuv1-dev libcurl4-openssl-dev libssl-dev \
+               libjansson-dev libsqlite3-dev check libxml2-dev libinih-dev \
+               libmicrohttpd-dev mandoc python3 procps
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install:" $$missing >&2; exit 1; fi; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+check: deps
+	@$(MAKE) --no-print-directory test
+
+test: unit e2e lint-man lint-systemd
+
+unit: $(O)/check_all
+	$(O)/check_all
+
+e2e: $(BINS)
+	@for t in tests/e2e/test_*; do \
+	  echo "== $$t"; BB_BIN=$(O) $$t || exit 1; \
+	done
+
+lint-man:
+	@sh tests/lint-man.sh docs/*.[1-8]
+
+lint-systemd:
+	@sh tests/lint-systemd.sh systemd
+
+demo: deps
+	@echo "make demo needs the upgrade engine and bbsim (issues 3-5), which have not landed yet." >&2
+	@exit 1
+
+install: $(BINS)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(SYSCONFDIR)/bbupgraded $(DESTDIR)$(DATADIR)/bbupgraded
+	install -m 755 $(O)/bbupgraded $(DESTDIR)$(SBINDIR)/bbupgraded
+	install -m 755 $(O)/bbctl $(DESTDIR)$(BINDIR)/bbctl
+	install -m 644 docs/bbctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 docs/bbupgraded.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 docs/bbupgraded.8 $(DESTDIR)$(MANDIR)/man8/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/bbupgraded.service > $(DESTDIR)$(UNITDIR)/bbupgraded.service
+	install -m 644 systemd/bbupgraded.socket $(DESTDIR)$(UNITDIR)/
+	install -m 644 docs/bbupgraded.conf.example $(DESTDIR)$(DATADIR)/bbupgraded/
+	test -e $(DESTDIR)$(SYSCONFDIR)/bbupgraded/bbupgraded.conf || \
+	  install -m 640 docs/bbupgraded.conf.example $(DESTDIR)$(SYSCONFDIR)/bbupgraded/bbupgraded.conf
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

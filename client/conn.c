@@ -1,0 +1,169 @@
+/*
+ * Blocking varlink client (see conn.h). Every wait is bounded by the caller's timeout,
+ * so a wedged daemon makes bbctl fail with a message instead of hanging.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client/conn.h"
+#include "common/varlink.h"
+
+struct conn {
+	int		 fd;
+	int		 timeout_ms;
+	struct vl_reader rd;
+};
+
+struct conn *
+conn_open(const char *path, int timeout_ms, bool *unreachable, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct conn *c;
+	int fd;
+
+	*unreachable = false;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "%s: socket path too long", path);
+		return NULL;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return NULL;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		*unreachable = errno == ENOENT || errno == ECONNREFUSED ||
+		    errno == EACCES || errno == ENOTDIR;
+		snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->fd = fd;
+	c->timeout_ms = timeout_ms;
+	vl_reader_init(&c->rd, 16 * 1024 * 1024);	/* replies may be long: trust the daemon more */
+	return c;
+}
+
+void
+conn_close(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	close(c->fd);
+	vl_reader_free(&c->rd);
+	free(c);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for fd to be ready for events until deadline; -1 on timeout or error. */
+static int
+wait_fd(int fd, short events, long long deadline, char *err, size_t errlen)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	long long left;
+	int n;
+
+	do {
+		if ((left = deadline - now_ms()) <= 0) {
+			snprintf(err, errlen, "the daemon did not answer in time");
+			return -1;
+		}
+		n = poll(&pfd, 1, (int)left);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		snprintf(err, errlen, "poll: %s", strerror(errno));
+		return -1;
+	}
+	return n == 0 ? wait_fd(fd, events, deadline, err, errlen) : 0;
+}
+
+static int
+send_all(struct conn *c, const char *buf, size_t len, long long deadline,
+    char *err, size_t errlen)
+{
+	while (len > 0) {
+		ssize_t n;
+
+		if (wait_fd(c->fd, POLLOUT, deadline, err, errlen) == -1)
+			return -1;
+		if ((n = send(c->fd, buf, len, MSG_NOSIGNAL)) == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			snprintf(err, errlen, "sending to the daemon: %s", strerror(errno));
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static json_t *
+recv_message(struct conn *c, long long deadline, char *err, size_t errlen)
+{
+	char buf[65536];
+	const char *msg;
+	size_t len;
+	ssize_t n;
+
+	while (vl_reader_next(&c->rd, &msg, &len) == 0) {
+		if (wait_fd(c->fd, POLLIN, deadline, err, errlen) == -1)
+			return NULL;
+		if ((n = recv(c->fd, buf, sizeof(buf), 0)) == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			snprintf(err, errlen, "reading from the daemon: %s", strerror(errno));
+			return NULL;
+		}
+		if (n == 0) {
+			snprintf(err, errlen, "the daemon closed the connection");
+			return NULL;
+		}
+		if (vl_reader_feed(&c->rd, buf, (size_t)n) == -1) {
+			snprintf(err, errlen, "the daemon's reply is too large");
+			return NULL;
+		}
+	}
+	return vl_parse_reply(msg, len, err, errlen);
+}
+
+json_t *
+conn_call(struct conn *c, const char *method, json_t *params, char *err, size_t errlen)
+{
+	long long deadline = now_ms() + c->timeout_ms;
+	json_t *call = vl_call_new(method, params, false);
+	size_t len;
+	char *s = vl_encode(call, &len);
+	int rc;
+
+	json_decref(call);
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	rc = send_all(c, s, len, deadline, err, errlen);
+	free(s);
+	return rc == -1 ? NULL : recv_message(c, deadline, err, errlen);
+}

@@ -1,0 +1,72 @@
+/*
+ * The configuration file (INI, libinih): one [daemon] section and one
+ * [deployment NAME] section per Bitbucket cluster. See bbupgraded.conf(5).
+ * Loading never half-succeeds: on any error nothing is returned but the message.
+ */
+#ifndef BB_CONFIG_H
+#define BB_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_DEFAULT_PATH	"/etc/bbupgraded/bbupgraded.conf"
+
+enum on_failure {
+	ON_FAILURE_HALT,	/* "halt": stop safely and explain (default) */
+	ON_FAILURE_RETRY,	/* "retry": replace a failed node once more, then halt */
+	ON_FAILURE_ROLLBACK,	/* "rollback": roll back automatically */
+};
+
+/* AWS services we call; index into deployment.endpoint[]. */
+enum aws_service {
+	AWS_CLOUDFORMATION,
+	AWS_AUTOSCALING,
+	AWS_EC2,
+	AWS_CLOUDWATCH,
+	AWS_ELB,
+	AWS_STS,
+	AWS_NSERVICES
+};
+
+struct deployment {
+	char		*name;			/* from [deployment NAME] */
+	int		 line;			/* line of its section header */
+	char		*region;		/* required, e.g. "eu-west-1" */
+	char		*stack;			/* required: CloudFormation stack name */
+	char		*bitbucket_url;		/* required: http(s)://host[:port][/context] */
+	char		*bitbucket_user;	/* with password_file only */
+	char		*token_file;		/* Bearer token; exclusive with password_file */
+	char		*password_file;		/* Basic auth password */
+	int		 surge;			/* extra nodes during the upgrade, 1..16; default 1 */
+	enum on_failure	 on_failure;
+	char		*aws_profile;		/* NULL: the standard chain */
+	char		*endpoint_url;		/* NULL or an override for every service */
+	char		*endpoint[AWS_NSERVICES];	/* per-service overrides, NULL if none */
+};
+
+struct config {
+	char		*path;
+	/* [daemon] */
+	char		*socket_path;		/* default /run/bbupgraded/control.sock */
+	char		*state_dir;		/* default /var/lib/bbupgraded */
+	int		 log_level;		/* LOG_ERR..LOG_DEBUG (syslog.h); default LOG_INFO */
+	char		*control_group;		/* group allowed to mutate; NULL: root only */
+	int		 max_clients;		/* default 64, 1..1024 */
+	int		 client_timeout;	/* seconds an idle client may stay; default 60 */
+	int		 poll_interval;		/* seconds between observations; default 10 */
+	int		 stack_timeout;		/* seconds; default 3600 */
+	int		 node_timeout;		/* seconds for one node to be replaced; default 1800 */
+	struct deployment *deployments;
+	size_t		 ndeployments;
+};
+
+/*
+ * Loads and validates path into *cfg (zeroed first). Returns 0, or -1 with err holding
+ * one line "FILE:LINE: [SECTION] KEY: problem; allowed: ...".
+ */
+int	 config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+void	 config_free(struct config *);
+const struct deployment *config_deployment(const struct config *, const char *name);
+/* Name used in config keys and AWS_ENDPOINT_URL_<NAME>, e.g. "CLOUDFORMATION". */
+const char *config_service_name(enum aws_service);
+
+#endif

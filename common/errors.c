@@ -1,0 +1,44 @@
+/* The table of control-protocol errors (see errors.h). */
+#include <string.h>
+
+#include "common/errors.h"
+
+static const struct vl_error_info errors[VLE_NERRORS] = {
+	[VLE_INTERFACE_NOT_FOUND] = { "org.varlink.service.InterfaceNotFound",
+	    "interface", "the daemon does not implement interface %s" },
+	[VLE_METHOD_NOT_FOUND] = { "org.varlink.service.MethodNotFound",
+	    "method", "the daemon does not know method %s (is bbctl newer than bbupgraded?)" },
+	[VLE_METHOD_NOT_IMPLEMENTED] = { "org.varlink.service.MethodNotImplemented",
+	    "method", "method %s is not implemented by this daemon" },
+	[VLE_INVALID_PARAMETER] = { "org.varlink.service.InvalidParameter",
+	    "parameter", "invalid parameter: %s" },
+	[VLE_PERMISSION_DENIED] = { "org.varlink.service.PermissionDenied",
+	    NULL, "permission denied: this command needs root or the daemon's control_group" },
+	[VLE_EXPECTED_MORE] = { "org.varlink.service.ExpectedMore",
+	    NULL, "this method streams its replies: call it with \"more\": true" },
+	[BBE_INVALID_REQUEST] = { "io.bbupgraded.InvalidRequest",
+	    "reason", "the daemon could not read the request: %s" },
+	[BBE_INTERNAL] = { "io.bbupgraded.InternalError",
+	    "reason", "the daemon failed: %s (see its log: journalctl -u bbupgraded)" },
+};
+
+const struct vl_error_info *
+vl_error_info(enum vl_error e)
+{
+	return &errors[e];
+}
+
+const char *
+vl_error_name(enum vl_error e)
+{
+	return errors[e].name;
+}
+
+const struct vl_error_info *
+vl_error_lookup(const char *name)
+{
+	for (int i = 0; i < VLE_NERRORS; i++)
+		if (name != NULL && strcmp(errors[i].name, name) == 0)
+			return &errors[i];
+	return NULL;
+}

@@ -16,6 +16,8 @@ MANDIR    ?= $(PREFIX)/share/man
 DATADIR   ?= $(PREFIX)/share
 SYSCONFDIR ?= /etc
 UNITDIR   ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
 PKG_CONFIG ?= pkg-config
 
 CFLAGS    ?= -O2 -g
@@ -125,7 +127,9 @@ demo: deps
 install: $(BINS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
-	  $(DESTDIR)$(SYSCONFDIR)/bbupgraded $(DESTDIR)$(DATADIR)/bbupgraded
+	  $(DESTDIR)$(SYSCONFDIR)/bbupgraded $(DESTDIR)$(DATADIR)/bbupgraded \
+	  $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	install -d -m 700 $(DESTDIR)$(SYSCONFDIR)/bbupgraded/credentials
 	install -m 755 $(O)/bbupgraded $(DESTDIR)$(SBINDIR)/bbupgraded
 	install -m 755 $(O)/bbctl $(DESTDIR)$(BINDIR)/bbctl
 	install -m 644 docs/bbctl.1 $(DESTDIR)$(MANDIR)/man1/
@@ -133,9 +137,17 @@ install: $(BINS)
 	install -m 644 docs/bbupgraded.8 $(DESTDIR)$(MANDIR)/man8/
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/bbupgraded.service > $(DESTDIR)$(UNITDIR)/bbupgraded.service
 	install -m 644 systemd/bbupgraded.socket $(DESTDIR)$(UNITDIR)/
+	install -m 644 systemd/bbupgraded.sysusers $(DESTDIR)$(SYSUSERSDIR)/bbupgraded.conf
+	install -m 644 systemd/bbupgraded.tmpfiles $(DESTDIR)$(TMPFILESDIR)/bbupgraded.conf
 	install -m 644 docs/bbupgraded.conf.example $(DESTDIR)$(DATADIR)/bbupgraded/
 	test -e $(DESTDIR)$(SYSCONFDIR)/bbupgraded/bbupgraded.conf || \
 	  install -m 640 docs/bbupgraded.conf.example $(DESTDIR)$(SYSCONFDIR)/bbupgraded/bbupgraded.conf
+	@# On the live system (no DESTDIR): create the user, the directories, reload systemd.
+	@if [ -z "$(DESTDIR)" ]; then \
+	  if command -v systemd-sysusers >/dev/null; then systemd-sysusers $(SYSUSERSDIR)/bbupgraded.conf; fi; \
+	  if command -v systemd-tmpfiles >/dev/null; then systemd-tmpfiles --create $(TMPFILESDIR)/bbupgraded.conf; fi; \
+	  if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	fi
 
 clean:
 	rm -rf build build-san

@@ -24,6 +24,7 @@ struct client {
 	uv_timer_t	 idle;
 	int		 open_handles;	/* freed when both close callbacks ran */
 	bool		 closing;
+	bool		 close_when_flushed;	/* after a fatal error reply */
 	struct vl_reader rd;
 	struct peer	 peer;
 	size_t		 queued;	/* bytes written but not yet taken by the kernel */
@@ -93,6 +94,8 @@ write_done(uv_write_t *req, int status)
 	w->c->queued -= w->len;
 	if (status < 0 && status != UV_ECANCELED)
 		client_close(w->c, uv_strerror(status));
+	else if (w->c->close_when_flushed && w->c->queued == 0)
+		client_close(w->c, "message too large");
 	free(w->buf);
 	free(w);
 }
@@ -189,8 +192,10 @@ read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 	uv_timer_again(&c->idle);
 	if (vl_reader_feed(&c->rd, buf->base, (size_t)n) == -1) {
+		/* The stream cannot be resynchronised: say why, then hang up. */
+		uv_read_stop(s);
+		c->close_when_flushed = true;
 		send_invalid_request(c, "message exceeds 65536 bytes");
-		client_close(c, "message too large");
 		return;
 	}
 	while (!c->closing && vl_reader_next(&c->rd, &msg, &len) == 1)

@@ -24,6 +24,7 @@
 #include "daemon/systemd.h"
 
 #define LOCK_FILE	"bbupgraded.lock"
+#define EXIT_CONFIG	78	/* sysexits.h EX_CONFIG: systemd does not restart on it */
 
 static struct {
 	uv_loop_t	 loop;
@@ -212,7 +213,7 @@ main(int argc, char **argv)
 	log_init("bbupgraded", debug ? LOG_DEBUG : LOG_INFO);
 	if (config_load(conffile, &d.cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "bbupgraded: %s\n", err);
-		return 1;
+		return EXIT_CONFIG;
 	}
 	if (checkonly) {
 		printf("configuration OK: %zu deployment%s\n", d.cfg.ndeployments,

@@ -44,7 +44,9 @@ sd_notify_send(const char *state)
 		log_warn("notify socket");
 		return -1;
 	}
-	n = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sun, len);
+	/* Never block the loop on a receiver that does not read (a full buffer). */
+	n = sendto(fd, state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT,
+	    (struct sockaddr *)&sun, len);
 	close(fd);
 	if (n == -1) {
 		log_warn("sd_notify %s", state);

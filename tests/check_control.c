@@ -18,6 +18,7 @@
 #include "daemon/methods.h"
 #include "daemon/store.h"
 #include "tests/testutil.h"
+#include "tests/suites_decl.h"
 
 static char *dir;
 static struct config cfg;

@@ -7,16 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SUITE(name)	Suite *name##_suite(void);
-#include "suites.h"
-#undef SUITE
+#include "tests/suites_decl.h"
 
 static const struct {
 	const char	*name;
 	Suite		*(*make)(void);
 } suites[] = {
 #define SUITE(name)	{ #name, name##_suite },
-#include "suites.h"
+#include "tests/suites.h"
 #undef SUITE
 };
 

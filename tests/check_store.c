@@ -8,6 +8,7 @@
 #include "daemon/embedded.h"
 #include "daemon/store.h"
 #include "tests/testutil.h"
+#include "tests/suites_decl.h"
 
 static char *dir;
 static char path[512];
@@ -133,10 +134,10 @@ START_TEST(refuses_damaged_database)
 	raw_exec("PRAGMA journal_mode=DELETE; CREATE TABLE filler (x); "
 	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
 	    "INSERT INTO filler SELECT randomblob(100) FROM n");
-	/* Overwrite the middle of a b-tree page, past the header and the schema page. */
+	/* Overwrite the cell pointers of a page of filler (pages 2-10 hold the schema). */
 	memset(junk, 0x7f, sizeof(junk));
 	ck_assert_int_ne(fd = open(path, O_WRONLY), -1);
-	ck_assert_int_eq(pwrite(fd, junk, sizeof(junk), 4096 * 5 + 8), (int)sizeof(junk));
+	ck_assert_int_eq(pwrite(fd, junk, sizeof(junk), 4096 * 19 + 8), (int)sizeof(junk));
 	close(fd);
 	{
 		char err[256] = "";

@@ -6,6 +6,7 @@
 
 #include "common/errors.h"
 #include "common/varlink.h"
+#include "tests/suites_decl.h"
 
 static json_t *
 parse(const char *s)
@@ -32,7 +33,7 @@ START_TEST(reader_splits_messages)
 	size_t len;
 
 	vl_reader_init(&r, 64);
-	ck_assert_int_eq(vl_reader_feed(&r, "{\"a\":1}\0{\"b\"", 13), 0);
+	ck_assert_int_eq(vl_reader_feed(&r, "{\"a\":1}\0{\"b\"", 12), 0);
 	ck_assert_int_eq(vl_reader_next(&r, &msg, &len), 1);
 	ck_assert_str_eq(msg, "{\"a\":1}");
 	ck_assert_uint_eq(len, 7);

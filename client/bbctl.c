@@ -3,6 +3,7 @@
  * is the model), each printing through a human or a --json renderer. Exit statuses are
  * part of the interface: scripts rely on them (see EXIT STATUS in bbctl(1)).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,18 +70,22 @@ static int
 call(struct ctx *ctx, const char *method, json_t *params, json_t **out)
 {
 	char err[512];
-	bool unreachable;
+	int cerr;
 	json_t *reply;
 
 	*out = NULL;
 	if (ctx->conn == NULL &&
-	    (ctx->conn = conn_open(ctx->socket, ctx->timeout_ms, &unreachable,
+	    (ctx->conn = conn_open(ctx->socket, ctx->timeout_ms, &cerr,
 	    err, sizeof(err))) == NULL) {
 		fprintf(stderr, "bbctl: %s\n", err);
-		if (!unreachable)
+		if (cerr == 0)
 			return EXIT_FAILED;
-		fprintf(stderr, "bbctl: is bbupgraded running? Start it with "
-		    "'systemctl start bbupgraded', or give its socket with --socket\n");
+		if (cerr == EACCES || cerr == EPERM)
+			fprintf(stderr, "bbctl: only root and the group bbupgraded may use "
+			    "the daemon: 'usermod -aG bbupgraded USER', then log in again\n");
+		else
+			fprintf(stderr, "bbctl: is bbupgraded running? Start it with "
+			    "'systemctl start bbupgraded', or give its socket with --socket\n");
 		return EXIT_NODAEMON;
 	}
 	if ((reply = conn_call(ctx->conn, method, params, err, sizeof(err))) == NULL) {

@@ -22,13 +22,13 @@ struct conn {
 };
 
 struct conn *
-conn_open(const char *path, int timeout_ms, bool *unreachable, char *err, size_t errlen)
+conn_open(const char *path, int timeout_ms, int *connect_errno, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
 	struct conn *c;
 	int fd;
 
-	*unreachable = false;
+	*connect_errno = 0;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "%s: socket path too long", path);
 		return NULL;
@@ -41,8 +41,7 @@ conn_open(const char *path, int timeout_ms, bool *unreachable, char *err, size_t
 		return NULL;
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		*unreachable = errno == ENOENT || errno == ECONNREFUSED ||
-		    errno == EACCES || errno == ENOTDIR;
+		*connect_errno = errno;
 		snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(errno));
 		close(fd);
 		return NULL;

@@ -10,10 +10,10 @@
 struct conn;
 
 /*
- * Connects to the daemon's socket. NULL with err filled in; *unreachable is set when the
- * daemon is simply not there (no socket, nobody listening, no permission on it).
+ * Connects to the daemon's socket. NULL with err filled in, and *connect_errno set to
+ * connect(2)'s errno when the socket could not be reached (0 for other failures).
  */
-struct conn *conn_open(const char *path, int timeout_ms, bool *unreachable,
+struct conn *conn_open(const char *path, int timeout_ms, int *connect_errno,
 	    char *err, size_t errlen);
 void	 conn_close(struct conn *);
 /* One call, one reply (the whole reply object: "parameters" or "error"). */

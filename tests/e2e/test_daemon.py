@@ -8,6 +8,7 @@ serving others, to keep its memory bounded, and to stop cleanly on SIGTERM.
 """
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -207,6 +208,13 @@ def test_clients(d):
     check(rc == 2 and "unknown command" in err, "bbctl unknown command: exit 2")
     rc, _, err = bbctl(d.sock, "status", "extra")
     check(rc == 2, "bbctl status extra: exit 2")
+    check(os.stat(d.sock).st_mode & 0o777 == 0o660, "socket mode 0660")
+    if os.geteuid() == 0 and shutil.which("setpriv"):
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            BBCTL, "--socket", d.sock, "status"], capture_output=True,
+                           text=True, timeout=30)
+        check(p.returncode == 3 and "usermod" in p.stderr,
+              "a user without access is told how to get it: %r" % p.stderr)
     rc, _, err = bbctl(os.path.join(d.tmp, "nope.sock"), "status")
     check(rc == 3 and "systemctl start bbupgraded" in err,
           "no daemon: exit 3 with how to start it: %r" % err)

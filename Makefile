@@ -60,7 +60,7 @@ DAEMON_LIBOBJ = $(filter-out $(O)/daemon/main.o,$(DAEMON_OBJ))
 
 BINS = $(O)/bbupgraded $(O)/bbctl
 
-.PHONY: all deps check test unit e2e lint-man lint-systemd demo install clean
+.PHONY: all deps check test unit e2e lint-man lint-systemd demo install clean bench-idle
 all: $(BINS)
 
 $(O)/%.o: %.c
@@ -119,6 +119,9 @@ lint-man:
 
 lint-systemd:
 	@sh tests/lint-systemd.sh systemd
+
+bench-idle: $(BINS)
+	sh tests/bench/idle.sh $(O) 60
 
 demo: deps
 	@echo "make demo needs the upgrade engine and bbsim (issues 3-5), which have not landed yet." >&2

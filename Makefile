@@ -131,10 +131,12 @@ install: $(BINS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
 	  $(DESTDIR)$(SYSCONFDIR)/bbupgraded $(DESTDIR)$(DATADIR)/bbupgraded \
-	  $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	  $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+	  $(DESTDIR)$(DATADIR)/bash-completion/completions
 	install -d -m 700 $(DESTDIR)$(SYSCONFDIR)/bbupgraded/credentials
 	install -m 755 $(O)/bbupgraded $(DESTDIR)$(SBINDIR)/bbupgraded
 	install -m 755 $(O)/bbctl $(DESTDIR)$(BINDIR)/bbctl
+	$(O)/bbctl completion bash > $(DESTDIR)$(DATADIR)/bash-completion/completions/bbctl
 	install -m 644 docs/bbctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 docs/bbupgraded.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 docs/bbupgraded.8 $(DESTDIR)$(MANDIR)/man8/

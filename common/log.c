@@ -62,20 +62,6 @@ log_getlevel(void)
 	return log_level;
 }
 
-int
-log_level_parse(const char *s)
-{
-	static const struct { const char *name; int level; } levels[] = {
-		{ "error", LOG_ERR }, { "warning", LOG_WARNING },
-		{ "info", LOG_INFO }, { "debug", LOG_DEBUG },
-	};
-
-	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-		if (s != NULL && strcmp(s, levels[i].name) == 0)
-			return levels[i].level;
-	return -1;
-}
-
 static void
 vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 {

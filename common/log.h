@@ -15,8 +15,6 @@ void	log_init(const char *ident, int level);
 void	log_to_syslog(void);
 void	log_setlevel(int level);	/* LOG_ERR .. LOG_DEBUG */
 int	log_getlevel(void);
-/* "error", "warning", "info", "debug" -> LOG_*; -1 if unknown. */
-int	log_level_parse(const char *);
 
 void	log_warn(const char *, ...) FMT(1, 2);
 void	log_warnx(const char *, ...) FMT(1, 2);

@@ -211,6 +211,10 @@ def test_clients(d):
     check(rc == 0 and "usage: bbctl" in out, "bbctl status --help")
     rc, _, err = bbctl(d.sock, "frobnicate")
     check(rc == 2 and "unknown command" in err, "bbctl unknown command: exit 2")
+    rc, out, _ = bbctl(d.sock, "completion", "bash")
+    p = subprocess.run(["bash", "-n"], input=out, text=True, capture_output=True)
+    check(rc == 0 and p.returncode == 0 and "status version ping" in out,
+          "bash completion from the command table")
     rc, _, err = bbctl(d.sock, "status", "extra")
     check(rc == 2, "bbctl status extra: exit 2")
     check(os.stat(d.sock).st_mode & 0o777 == 0o660, "socket mode 0660")

@@ -34,9 +34,10 @@ O         ?= build
 endif
 
 LIBS_COMMON = jansson inih libcrypto
-LIBS_DAEMON = $(LIBS_COMMON) libuv sqlite3
+LIBS_DAEMON = $(LIBS_COMMON) libuv sqlite3 libcurl libxml-2.0
 LIBS_CLIENT = $(LIBS_COMMON)
-LIBS_TEST   = $(LIBS_DAEMON) check
+LIBS_SIM    = $(LIBS_COMMON) libmicrohttpd
+LIBS_TEST   = $(sort $(LIBS_DAEMON) $(LIBS_SIM)) check
 pc_cflags   = $(shell $(PKG_CONFIG) --cflags $(1))
 pc_libs     = $(shell $(PKG_CONFIG) --libs $(1))
 
@@ -48,6 +49,7 @@ ALL_LDFLAGS  = $(SANFLAGS) $(LDFLAGS)
 COMMON_SRC  = $(wildcard common/*.c)
 DAEMON_SRC  = $(wildcard daemon/*.c daemon/*/*.c)
 CLIENT_SRC  = $(wildcard client/*.c)
+SIM_SRC     = $(wildcard sim/*.c sim/*/*.c)
 TEST_SRC    = $(wildcard tests/check_*.c)
 GEN_SRC     = $(O)/gen/embedded.c
 EMBEDDED    = $(sort $(wildcard schema/*.sql)) schema/io.bbupgraded.varlink
@@ -55,12 +57,17 @@ EMBEDDED    = $(sort $(wildcard schema/*.sql)) schema/io.bbupgraded.varlink
 COMMON_OBJ  = $(COMMON_SRC:%.c=$(O)/%.o)
 DAEMON_OBJ  = $(DAEMON_SRC:%.c=$(O)/%.o) $(O)/gen/embedded.o
 CLIENT_OBJ  = $(CLIENT_SRC:%.c=$(O)/%.o)
+SIM_OBJ     = $(SIM_SRC:%.c=$(O)/%.o)
 TEST_OBJ    = $(TEST_SRC:%.c=$(O)/%.o)
 DAEMON_LIBOBJ = $(filter-out $(O)/daemon/main.o,$(DAEMON_OBJ))
+SIM_LIBOBJ  = $(filter-out $(O)/sim/main.o,$(SIM_OBJ))
+# Every tests/check_<module>.c is a suite of the one runner.
+SUITES      = $(filter-out main,$(TEST_SRC:tests/check_%.c=%))
 
-BINS = $(O)/bbupgraded $(O)/bbctl
+BINS = $(O)/bbupgraded $(O)/bbctl $(if $(SIM_SRC),$(O)/bbsim)
 
-.PHONY: all deps check test unit e2e lint-man lint-systemd demo install clean bench-idle
+FORCE:
+.PHONY: FORCE all deps check test unit e2e lint-man lint-systemd demo install clean bench-idle
 all: $(BINS)
 
 $(O)/%.o: %.c
@@ -83,7 +90,17 @@ $(O)/bbupgraded: $(DAEMON_OBJ) $(O)/libcommon.a
 $(O)/bbctl: $(CLIENT_OBJ) $(O)/libcommon.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,$(LIBS_CLIENT))
 
-$(O)/check_all: $(TEST_OBJ) $(DAEMON_LIBOBJ) $(O)/libcommon.a
+$(O)/bbsim: $(SIM_OBJ) $(O)/libcommon.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,$(LIBS_SIM)) -lm
+
+$(O)/gen/suites.h: FORCE
+	@mkdir -p $(@D)
+	@printf 'SUITE(%s)\n' $(SUITES) > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(TEST_OBJ): $(O)/gen/suites.h
+
+$(O)/check_all: $(TEST_OBJ) $(DAEMON_LIBOBJ) $(SIM_LIBOBJ) $(O)/libcommon.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,$(LIBS_TEST)) -lm
 
 # Debian 12 packages needed to build and test; installed only when missing.

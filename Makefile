@@ -64,7 +64,7 @@ SIM_LIBOBJ  = $(filter-out $(O)/sim/main.o,$(SIM_OBJ))
 # Every tests/check_<module>.c is a suite of the one runner.
 SUITES      = $(filter-out main,$(TEST_SRC:tests/check_%.c=%))
 
-BINS = $(O)/bbupgraded $(O)/bbctl $(if $(SIM_SRC),$(O)/bbsim)
+BINS = $(O)/bbupgraded $(O)/bbctl $(if $(wildcard sim/main.c),$(O)/bbsim)
 
 FORCE:
 .PHONY: FORCE all deps check test unit e2e lint-man lint-systemd demo install clean bench-idle

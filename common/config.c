@@ -29,13 +29,14 @@
 #include <ini.h>
 
 #include "common/config.h"
+#include "common/syntax.h"
 
 #define CONFIG_MAX_SIZE	(1024 * 1024)	/* a config file is a few KiB; refuse a log file */
 #define NKEYS_MAX	32
 #define SHOWN_MAX	64		/* bytes of a bad value echoed in a message */
 #define SOCKET_MAX	((int)sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
-#define ALNUM		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+#define ALNUM		SYNTAX_ALNUM
 
 struct parse;
 struct key;
@@ -90,11 +91,6 @@ static int	set_url(struct parse *, const struct key *, const char *);
 static int	set_choice(struct parse *, const struct key *, const char *);
 static int	set_int(struct parse *, const struct key *, const char *);
 static int	set_duration(struct parse *, const struct key *, const char *);
-static int	valid_group(const char *);
-static int	valid_region(const char *);
-static int	valid_stack(const char *);
-static int	valid_user(const char *);
-static int	valid_profile(const char *);
 static int	close_deployment(struct parse *);
 
 static const struct choice log_levels[] = {
@@ -129,7 +125,7 @@ static const struct key daemon_keys[] = {
 	  .choices = log_levels, .def = "info",
 	  .allowed = "error, warning, info or debug" },
 	{ .name = "control_group", .set = set_string, .off = CFG(control_group),
-	  .valid = valid_group,
+	  .valid = syntax_group,
 	  .allowed = "a group name: a letter or '_', then up to 31 letters, digits, "
 	  "'_', '.' or '-'" },
 	{ .name = "max_clients", .set = set_int, .off = CFG(max_clients),
@@ -150,10 +146,10 @@ static const struct key daemon_keys[] = {
 };
 
 static const struct key deployment_keys[] = {
-	{ .name = "region", .set = set_string, .off = DEP(region), .valid = valid_region,
+	{ .name = "region", .set = set_string, .off = DEP(region), .valid = syntax_region,
 	  .required = "the AWS region of the stack, e.g. eu-west-1",
 	  .allowed = "an AWS region name such as eu-west-1 or us-gov-west-1" },
-	{ .name = "stack", .set = set_string, .off = DEP(stack), .valid = valid_stack,
+	{ .name = "stack", .set = set_string, .off = DEP(stack), .valid = syntax_stack,
 	  .required = "the CloudFormation stack name",
 	  .allowed = "a CloudFormation stack name: a letter, then up to 127 letters, "
 	  "digits or '-'" },
@@ -161,7 +157,7 @@ static const struct key deployment_keys[] = {
 	  .required = "the Bitbucket base URL, e.g. https://bitbucket.example.com",
 	  .allowed = URL },
 	{ .name = "bitbucket_user", .set = set_string, .off = DEP(bitbucket_user),
-	  .valid = valid_user,
+	  .valid = syntax_user,
 	  .allowed = "a Bitbucket user name without ':', spaces or control characters" },
 	{ .name = "token_file", .set = set_secret, .off = DEP(token_file),
 	  .max = PATH_MAX - 1, .allowed = SECRET },
@@ -173,7 +169,7 @@ static const struct key deployment_keys[] = {
 	  .choices = failure_policies, .def = "halt",
 	  .allowed = "halt, retry or rollback" },
 	{ .name = "aws_profile", .set = set_string, .off = DEP(aws_profile),
-	  .valid = valid_profile,
+	  .valid = syntax_profile,
 	  .allowed = "a profile name of up to 128 letters, digits, '_', '.' or '-'" },
 	{ .name = "endpoint_url", .set = set_url, .off = DEP(endpoint_url),
 	  .allowed = URL },
@@ -277,39 +273,12 @@ seen_line(const struct parse *p, const char *name)
 /* ---- values ---- */
 
 static int
-has_control(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
-}
-
-/* 1 to 9 digits, no sign: enough for every range here, and no overflow. */
-static const char *
-parse_digits(const char *s, long long *out)
-{
-	long long v = 0;
-	int n;
-
-	for (n = 0; isdigit((unsigned char)s[n]); n++) {
-		if (n == 9)
-			return NULL;
-		v = v * 10 + (s[n] - '0');
-	}
-	if (n == 0)
-		return NULL;
-	*out = v;
-	return s + n;
-}
-
-static int
 set_int(struct parse *p, const struct key *k, const char *v)
 {
 	const char *end;
 	long long n;
 
-	if ((end = parse_digits(v, &n)) == NULL || *end != '\0' || n < k->min ||
+	if ((end = syntax_digits(v, &n)) == NULL || *end != '\0' || n < k->min ||
 	    n > k->max)
 		return bad_value(p, k, v, NULL);
 	*(int *)field(p, k) = (int)n;
@@ -323,7 +292,7 @@ set_duration(struct parse *p, const struct key *k, const char *v)
 	const char *end;
 	long long n, unit;
 
-	if ((end = parse_digits(v, &n)) == NULL)
+	if ((end = syntax_digits(v, &n)) == NULL)
 		return bad_value(p, k, v, NULL);
 	switch (*end) {
 	case '\0':
@@ -374,184 +343,12 @@ set_path(struct parse *p, const struct key *k, const char *v)
 		return bad_value(p, k, v, "not an absolute path");
 	if (strlen(v) > (size_t)k->max)
 		return bad_value(p, k, v, "too long");
-	if (has_control(v))
+	if (syntax_has_control(v))
 		return bad_value(p, k, v, "control character");
 	return store(p, k, strdup(v));
 }
 
-static size_t
-span_lower(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n] >= 'a' && s[n] <= 'z')
-		n++;
-	return n;
-}
-
-/* "-[a-z]+-[0-9]" and the end of the string. */
-static int
-region_tail(const char *s)
-{
-	size_t n;
-
-	if (*s++ != '-' || (n = span_lower(s)) == 0)
-		return 0;
-	s += n;
-	return s[0] == '-' && isdigit((unsigned char)s[1]) && s[2] == '\0';
-}
-
-/* [a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]: eu-west-1, us-gov-west-1, us-isob-east-1 */
-static int
-valid_region(const char *s)
-{
-	if (span_lower(s) < 2 || s[2] != '-')
-		return 0;
-	s += 2;
-	if (region_tail(s))
-		return 1;
-	if (strncmp(s, "-gov", 4) == 0)
-		return region_tail(s + 4);
-	if (strncmp(s, "-iso", 4) == 0)
-		return region_tail(s + 4 + span_lower(s + 4));
-	return 0;
-}
-
-/* [A-Za-z][A-Za-z0-9-]{0,127}, as CloudFormation requires. */
-static int
-valid_stack(const char *s)
-{
-	size_t n;
-
-	if (!isalpha((unsigned char)s[0]))
-		return 0;
-	for (n = 1; isalnum((unsigned char)s[n]) || s[n] == '-'; n++)
-		;
-	return s[n] == '\0' && n <= 128;
-}
-
-static int
-valid_group(const char *s)
-{
-	size_t n = strspn(s, ALNUM "_.-");
-
-	return (isalpha((unsigned char)s[0]) || s[0] == '_') && n <= 32 && s[n] == '\0';
-}
-
-static int
-valid_profile(const char *s)
-{
-	size_t n = strspn(s, ALNUM "_.-");
-
-	return n > 0 && n <= 128 && s[n] == '\0';
-}
-
-/* HTTP Basic joins user and password with ':', so a ':' in the user breaks it. */
-static int
-valid_user(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n > 0 && n <= 255 && !has_control(s) && strpbrk(s, ": \t") == NULL;
-}
-
 /* ---- URLs ---- */
-
-/* A DNS name (or an IPv4 address): dot-separated labels of [A-Za-z0-9-]. */
-static int
-valid_hostname(const char *h, size_t len)
-{
-	size_t i, label = 0;
-
-	for (i = 0; i < len; i++) {
-		if (h[i] == '.') {
-			if (label == 0 || h[i - 1] == '-')
-				return 0;
-			label = 0;
-		} else if (isalnum((unsigned char)h[i]) || (h[i] == '-' && label > 0)) {
-			if (++label > 63)
-				return 0;
-		} else
-			return 0;
-	}
-	return label > 0 && h[len - 1] != '-';
-}
-
-/* host[:port] or [IPv6][:port], in [h, end). */
-static const char *
-authority_problem(const char *h, const char *end)
-{
-	const char *colon, *hend, *s;
-	long long port;
-
-	if (*h == '[') {
-		if ((hend = memchr(h, ']', (size_t)(end - h))) == NULL || hend == h + 1)
-			return "bad IPv6 address";
-		for (s = h + 1; s < hend; s++)
-			if (!isxdigit((unsigned char)*s) && *s != ':' && *s != '.')
-				return "bad IPv6 address";
-		colon = ++hend < end ? hend : NULL;
-		if (colon != NULL && *colon != ':')
-			return "bad IPv6 address";
-	} else {
-		colon = memchr(h, ':', (size_t)(end - h));
-		hend = colon != NULL ? colon : end;
-		if (!valid_hostname(h, (size_t)(hend - h)))
-			return "bad host name";
-	}
-	if (colon == NULL)
-		return NULL;
-	s = parse_digits(colon + 1, &port);
-	if (s != end || port < 1 || port > 65535)
-		return "bad port";
-	return NULL;
-}
-
-/* RFC 3986 path characters: unreserved, sub-delims, ':', '@', '/', and %XX. */
-static int
-valid_url_path(const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if (*s == '%') {
-			if (!isxdigit((unsigned char)s[1]) || !isxdigit((unsigned char)s[2]))
-				return 0;
-			s += 2;
-		} else if (!isalnum((unsigned char)*s) && strchr("-._~!$&'()*+,;=:@/", *s) == NULL)
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * No user@: credentials belong in token_file or password_file, not in a file that is
- * often world-readable and in messages that quote it. No query or fragment: we append
- * API paths to the URL.
- */
-static const char *
-url_problem(const char *u, size_t *pathoff)
-{
-	const char *h, *end, *why;
-
-	if (strncmp(u, "https://", 8) == 0)
-		h = u + 8;
-	else if (strncmp(u, "http://", 7) == 0)
-		h = u + 7;
-	else
-		return "the scheme must be http:// or https://";
-	end = h + strcspn(h, "/?#");
-	if (memchr(h, '@', (size_t)(end - h)) != NULL)
-		return "no user@ in the URL: use token_file or password_file";
-	if (strpbrk(u, "?#") != NULL)
-		return "no query or fragment";
-	if (end == h)
-		return "no host";
-	if ((why = authority_problem(h, end)) != NULL)
-		return why;
-	if (!valid_url_path(end))
-		return "character not allowed in the path";
-	*pathoff = (size_t)(end - u);
-	return NULL;
-}
 
 /* Stored without trailing '/', so that "URL" + "/rest/..." never has "//". */
 static int
@@ -561,7 +358,7 @@ set_url(struct parse *p, const struct key *k, const char *v)
 	size_t pathoff = 0, len;
 	char *s;
 
-	if ((why = url_problem(v, &pathoff)) != NULL)
+	if ((why = syntax_url_problem(v, &pathoff)) != NULL)
 		return bad_value(p, k, v, why);
 	if ((s = strdup(v)) != NULL) {
 		for (len = strlen(s); len > pathoff && s[len - 1] == '/'; len--)
@@ -592,14 +389,6 @@ credential_path(const char *dir, const char *name)
 }
 
 static int
-valid_credential(const char *s)
-{
-	size_t n = strspn(s, ALNUM "_.@:-");
-
-	return s[n] == '\0' && n <= 255 && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
-}
-
-static int
 set_secret(struct parse *p, const struct key *k, const char *v)
 {
 	const char *other, *dir;
@@ -613,7 +402,7 @@ set_secret(struct parse *p, const struct key *k, const char *v)
 		    "bitbucket_user, HTTP Basic)", p->title, k->name, other, line);
 	if (v[0] == '/')
 		return set_path(p, k, v);
-	if (!valid_credential(v))
+	if (!syntax_credential(v))
 		return bad_value(p, k, v, strchr(v, '/') != NULL ?
 		    "a relative name may not contain '/'" : NULL);
 	if ((dir = credentials_dir()) == NULL)

@@ -784,7 +784,7 @@ deployment_free(struct deployment *d)
 	free(d->password_file);
 	free(d->aws_profile);
 	free(d->endpoint_url);
-	for (int i = 0; i < AWS_NSERVICES; i++)
+	for (int i = 0; i < AWS_SERVICE_COUNT; i++)
 		free(d->endpoint[i]);
 }
 
@@ -812,21 +812,4 @@ config_deployment(const struct config *cfg, const char *name)
 		if (strcmp(cfg->deployments[i].name, name) == 0)
 			return &cfg->deployments[i];
 	return NULL;
-}
-
-const char *
-config_service_name(enum aws_service s)
-{
-	static const char *const names[AWS_NSERVICES] = {
-		[AWS_CLOUDFORMATION] = "CLOUDFORMATION",
-		[AWS_AUTOSCALING] = "AUTO_SCALING",
-		[AWS_EC2] = "EC2",
-		[AWS_CLOUDWATCH] = "CLOUDWATCH",
-		[AWS_ELB] = "ELASTIC_LOAD_BALANCING",
-		[AWS_STS] = "STS",
-	};
-
-	if ((unsigned)s >= AWS_NSERVICES)
-		return NULL;
-	return names[s];
 }

@@ -8,23 +8,14 @@
 
 #include <stddef.h>
 
+#include "common/aws_services.h"
+
 #define CONFIG_DEFAULT_PATH	"/etc/bbupgraded/bbupgraded.conf"
 
 enum on_failure {
 	ON_FAILURE_HALT,	/* "halt": stop safely and explain (default) */
 	ON_FAILURE_RETRY,	/* "retry": replace a failed node once more, then halt */
 	ON_FAILURE_ROLLBACK,	/* "rollback": roll back automatically */
-};
-
-/* AWS services we call; index into deployment.endpoint[]. */
-enum aws_service {
-	AWS_CLOUDFORMATION,
-	AWS_AUTOSCALING,
-	AWS_EC2,
-	AWS_CLOUDWATCH,
-	AWS_ELB,
-	AWS_STS,
-	AWS_NSERVICES
 };
 
 struct deployment {
@@ -40,7 +31,7 @@ struct deployment {
 	enum on_failure	 on_failure;
 	char		*aws_profile;		/* NULL: the standard chain */
 	char		*endpoint_url;		/* NULL or an override for every service */
-	char		*endpoint[AWS_NSERVICES];	/* per-service overrides, NULL if none */
+	char		*endpoint[AWS_SERVICE_COUNT];	/* per-service overrides, NULL if none */
 };
 
 struct config {
@@ -66,7 +57,5 @@ struct config {
 int	 config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 void	 config_free(struct config *);
 const struct deployment *config_deployment(const struct config *, const char *name);
-/* Name used in config keys and AWS_ENDPOINT_URL_<NAME>, e.g. "CLOUDFORMATION". */
-const char *config_service_name(enum aws_service);
 
 #endif

@@ -66,9 +66,10 @@ SUITES      = $(filter-out main,$(TEST_SRC:tests/check_%.c=%))
 
 BINS = $(O)/bbupgraded $(O)/bbctl $(if $(wildcard sim/main.c),$(O)/bbsim)
 
+all: $(BINS)
+
 FORCE:
 .PHONY: FORCE all deps check test unit e2e lint-man lint-systemd demo install clean bench-idle
-all: $(BINS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)

@@ -45,9 +45,10 @@ enum call_state {
 };
 
 /* The response headers the AWS layer needs, in struct http_response order. */
-enum { HDR_DATE, HDR_AMZN_ID, HDR_AMZ_ID, HDR_CTYPE, HDR_RETRY, NHDR };
+enum { HDR_DATE, HDR_AMZN_ID, HDR_AMZ_ID, HDR_CTYPE, HDR_RETRY, HDR_LOCATION, NHDR };
 static const char *const hdr_names[NHDR] = {
-	"Date", "x-amzn-RequestId", "x-amz-request-id", "Content-Type", "Retry-After"
+	"Date", "x-amzn-RequestId", "x-amz-request-id", "Content-Type", "Retry-After",
+	"Location"
 };
 
 static const char *const secret_headers[] = {
@@ -378,12 +379,21 @@ http_plain_peer_allowed(const char *url, const struct sockaddr *peer)
 
 /* ---- Calls: queue and deliver ---- */
 
+/* Request headers may hold credentials (Authorization): wiped before they are freed. */
+static void
+headers_free(struct curl_slist *h)
+{
+	for (struct curl_slist *l = h; l != NULL; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
+	curl_slist_free_all(h);
+}
+
 static void
 call_free(struct http_call *c)
 {
 	for (int i = 0; i < NHDR; i++)
 		free(c->hdr[i]);
-	curl_slist_free_all(c->headers);
+	headers_free(c->headers);
 	curl_url_cleanup(c->url);
 	free(c->body);
 	free(c->in);
@@ -418,6 +428,7 @@ call_deliver(struct http_call *c)
 	r.amz_request_id = c->hdr[HDR_AMZ_ID];
 	r.content_type = c->hdr[HDR_CTYPE];
 	r.retry_after = c->hdr[HDR_RETRY];
+	r.location = c->hdr[HDR_LOCATION];
 	r.message = c->error == HTTP_ERR_NONE ? "" : c->msg;
 	r.elapsed_ms = (uv_hrtime() - c->started_ns) / 1000000;
 	http.stats.completed++;

@@ -96,6 +96,7 @@ struct http_response {
 	const char	*amz_request_id;	/* x-amz-request-id (S3) */
 	const char	*content_type;		/* Content-Type */
 	const char	*retry_after;		/* Retry-After */
+	const char	*location;		/* Location (never followed) */
 	enum http_error	 error;
 	const char	*message;	/* for humans; "" when error == HTTP_ERR_NONE */
 	uint64_t	 elapsed_ms;

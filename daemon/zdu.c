@@ -179,6 +179,67 @@ out:
 	return rc;
 }
 
+static json_t *
+load(const char *body, size_t len, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	if ((j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+		snprintf(err, errlen, "not JSON: %s", jerr.text);
+	return j;
+}
+
+int
+zdu_parse_node(const char *body, size_t len, struct zdu_node *n, char *err,
+    size_t errlen)
+{
+	json_t *j;
+	int rc;
+
+	memset(n, 0, sizeof(*n));
+	if ((j = load(body, len, err, errlen)) == NULL)
+		return -1;
+	rc = parse_node(j, n, err, errlen);
+	json_decref(j);
+	if (rc == -1)
+		memset(n, 0, sizeof(*n));
+	return rc;
+}
+
+/* buildInfo is optional: a node without a local node answers 500, not a null. */
+int
+zdu_parse_state(const char *body, size_t len, struct zdu_state *s, char *err,
+    size_t errlen)
+{
+	json_t *j, *b;
+	int rc = -1;
+
+	memset(s, 0, sizeof(*s));
+	if ((j = load(body, len, err, errlen)) == NULL)
+		return -1;
+	if (!json_is_object(j) || !json_is_string(json_object_get(j, "state"))) {
+		snprintf(err, errlen, "not a ZDU state (no string \"state\")");
+		goto out;
+	}
+	if (get_str(j, "state", s->state_name, sizeof(s->state_name), err, errlen) == -1)
+		goto out;
+	s->state = (enum zdu_cluster_state)lookup(cluster_states, ZDU_CLUSTER_UNKNOWN + 1,
+	    s->state_name, ZDU_CLUSTER_UNKNOWN);
+	b = json_object_get(j, "buildInfo");
+	if (b != NULL && !json_is_null(b)) {
+		if (parse_node(b, &s->node, err, errlen) == -1)
+			goto out;
+		s->has_node = true;
+	}
+	rc = 0;
+out:
+	json_decref(j);
+	if (rc == -1)
+		memset(s, 0, sizeof(*s));
+	return rc;
+}
+
 void
 zdu_cluster_free(struct zdu_cluster *c)
 {

@@ -55,6 +55,14 @@ struct zdu_cluster {
 	size_t			 nnodes;
 };
 
+/* GET /state: the cluster state and the node that answered (any node, behind the LB). */
+struct zdu_state {
+	enum zdu_cluster_state	 state;
+	char			 state_name[40];	/* as received, for messages */
+	struct zdu_node		 node;		/* buildInfo, if has_node */
+	bool			 has_node;
+};
+
 /* Health of one node or of the load balancer's answer: GET /status. */
 enum zdu_health {
 	ZDU_HEALTH_RUNNING,		/* 200 {"state":"RUNNING"}: the only healthy answer */
@@ -67,6 +75,11 @@ enum zdu_health {
 int	zdu_parse_cluster(const char *body, size_t len, struct zdu_cluster *,
 	    char *err, size_t errlen);
 void	zdu_cluster_free(struct zdu_cluster *);
+/* Parses a NodeInfo (GET /nodes/{id}) and a ClusterStateResponse (GET /state). */
+int	zdu_parse_node(const char *body, size_t len, struct zdu_node *,
+	    char *err, size_t errlen);
+int	zdu_parse_state(const char *body, size_t len, struct zdu_state *,
+	    char *err, size_t errlen);
 enum zdu_health zdu_parse_health(int http_status, const char *body, size_t len);
 
 const char *zdu_cluster_state_name(enum zdu_cluster_state);

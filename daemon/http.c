@@ -25,8 +25,11 @@
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
-#define IMDS_V4		"169.254.169.254"
-#define IMDS_V6		"fd00:ec2::254"
+/* Link-local credential services, plain http by design: EC2 instance metadata, ECS
+ * container credentials, EKS Pod Identity. */
+static const char *const metadata_v4[] = { "169.254.169.254", "169.254.170.2",
+    "169.254.170.23" };
+static const char *const metadata_v6[] = { "fd00:ec2::254", "fd00:ec2::23" };
 #define REDACTED	"<redacted>"
 #define MAX_IN_LIMIT	(SIZE_MAX / 4)	/* buffer arithmetic never overflows */
 #define TRACE_LINE	1024		/* longer trace lines are cut */
@@ -35,7 +38,7 @@
 enum plain {
 	PLAIN_NO,
 	PLAIN_LOOPBACK,
-	PLAIN_IMDS
+	PLAIN_METADATA
 };
 
 enum call_state {
@@ -239,21 +242,27 @@ addr_kind(int family, const void *addr)
 {
 	const struct in6_addr *a6 = addr;
 	const struct in_addr *a4 = addr;
-	struct in6_addr imds6;
-	struct in_addr imds4;
+	struct in6_addr m6;
+	struct in_addr m4;
 
 	if (family == AF_INET) {
 		if ((ntohl(a4->s_addr) >> 24) == 127)
 			return PLAIN_LOOPBACK;
-		inet_pton(AF_INET, IMDS_V4, &imds4);
-		return a4->s_addr == imds4.s_addr ? PLAIN_IMDS : PLAIN_NO;
+		for (size_t i = 0; i < nitems(metadata_v4); i++)
+			if (inet_pton(AF_INET, metadata_v4[i], &m4) == 1 &&
+			    a4->s_addr == m4.s_addr)
+				return PLAIN_METADATA;
+		return PLAIN_NO;
 	}
 	if (family != AF_INET6)
 		return PLAIN_NO;
 	if (IN6_IS_ADDR_LOOPBACK(a6) || (IN6_IS_ADDR_V4MAPPED(a6) && a6->s6_addr[12] == 127))
 		return PLAIN_LOOPBACK;
-	inet_pton(AF_INET6, IMDS_V6, &imds6);
-	return memcmp(a6, &imds6, sizeof(imds6)) == 0 ? PLAIN_IMDS : PLAIN_NO;
+	for (size_t i = 0; i < nitems(metadata_v6); i++)
+		if (inet_pton(AF_INET6, metadata_v6[i], &m6) == 1 &&
+		    memcmp(a6, &m6, sizeof(m6)) == 0)
+			return PLAIN_METADATA;
+	return PLAIN_NO;
 }
 
 static enum plain
@@ -396,6 +405,8 @@ call_free(struct http_call *c)
 	headers_free(c->headers);
 	curl_url_cleanup(c->url);
 	free(c->body);
+	if (c->in != NULL)
+		explicit_bzero(c->in, c->in_cap);
 	free(c->in);
 	free(c);
 }
@@ -611,8 +622,14 @@ write_cb(char *data, size_t size, size_t nmemb, void *ud)
 			;
 		if (cap > c->max_in + 1)
 			cap = c->max_in + 1;
-		if ((p = realloc(c->in, cap)) == NULL)
-			fatal("realloc");
+		/* Not realloc(): an answer may hold credentials, and no copy is left behind. */
+		if ((p = malloc(cap)) == NULL)
+			fatal("malloc");
+		if (c->in != NULL) {
+			memcpy(p, c->in, c->in_len);
+			explicit_bzero(c->in, c->in_cap);
+			free(c->in);
+		}
 		c->in = p;
 		c->in_cap = cap;
 	}
@@ -683,7 +700,7 @@ opensocket_cb(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
 		c->refused = true;
 		snprintf(c->msg, sizeof(c->msg), "plain HTTP refused: the host resolved "
 		    "to %s, which is not %s; use https://", ip,
-		    c->plain == PLAIN_IMDS ? "the metadata service" : "loopback");
+		    c->plain == PLAIN_METADATA ? "the metadata service" : "loopback");
 		return CURL_SOCKET_BAD;
 	}
 	if ((fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol)) != -1)

@@ -7,8 +7,10 @@
  *    them (trust comes from the system CA store).
  *  - Redirects are never followed: a 3xx reaches the caller as it is.
  *  - Only http:// and https:// URLs. Plain http:// is allowed only to a loopback literal
- *    (127.0.0.0/8, [::1]), to "localhost", and to the EC2 instance metadata service
- *    (exactly 169.254.169.254 and [fd00:ec2::254]), and the address actually connected
+ *    (127.0.0.0/8, [::1]), to "localhost", and to the link-local credential services
+ *    (EC2 instance metadata 169.254.169.254 and [fd00:ec2::254], ECS container
+ *    credentials 169.254.170.2, EKS Pod Identity 169.254.170.23 and [fd00:ec2::23],
+ *    exactly those), and the address actually connected
  *    to is checked again at connect time (DNS for "localhost" could lie). Anything else
  *    fails with HTTP_ERR_POLICY before a single packet is sent.
  *  - Proxies: libcurl honours http_proxy, https_proxy, all_proxy and no_proxy from the

@@ -69,7 +69,7 @@ BINS = $(O)/bbupgraded $(O)/bbctl $(if $(wildcard sim/main.c),$(O)/bbsim)
 all: $(BINS)
 
 FORCE:
-.PHONY: FORCE all deps check test unit e2e lint-man lint-systemd demo install clean bench-idle
+.PHONY: FORCE all deps check test unit e2e lint-man lint-systemd demo install clean bench-idle bench-aws
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -137,6 +137,12 @@ lint-man:
 
 lint-systemd:
 	@sh tests/lint-systemd.sh systemd
+
+$(O)/bench_aws: $(O)/tests/bench/bench_aws.o $(DAEMON_LIBOBJ) $(O)/libcommon.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,$(LIBS_DAEMON))
+
+bench-aws: $(O)/bench_aws
+	$(O)/bench_aws 20000
 
 bench-idle: $(BINS)
 	sh tests/bench/idle.sh $(O) 60

@@ -124,8 +124,8 @@ check: deps
 
 test: unit e2e lint-man lint-systemd
 
-unit: $(O)/check_all
-	$(O)/check_all
+unit: $(O)/check_all $(BINS)
+	BB_BIN=$(O) $(O)/check_all
 
 e2e: $(BINS)
 	@for t in tests/e2e/test_*; do \

@@ -69,7 +69,7 @@ BINS = $(O)/bbupgraded $(O)/bbctl $(if $(wildcard sim/main.c),$(O)/bbsim)
 all: $(BINS)
 
 FORCE:
-.PHONY: FORCE all deps check test unit e2e lint-man lint-systemd demo install clean bench-idle bench-aws
+.PHONY: FORCE all deps check test unit e2e lint-man lint-systemd demo install clean bench-idle bench-aws bench-sim
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -143,6 +143,13 @@ $(O)/bench_aws: $(O)/tests/bench/bench_aws.o $(DAEMON_LIBOBJ) $(O)/libcommon.a
 
 bench-aws: $(O)/bench_aws
 	$(O)/bench_aws 20000
+
+$(O)/bench_sim: $(O)/tests/bench/bench_sim.o $(O)/libcommon.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,$(LIBS_COMMON))
+
+bench-sim: $(O)/bench_sim $(BINS)
+	$(O)/bench_sim $(O) 4 5
+	$(O)/bench_sim $(O) 64 5
 
 bench-idle: $(BINS)
 	sh tests/bench/idle.sh $(O) 60

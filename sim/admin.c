@@ -1,8 +1,9 @@
 /*
  * The simulator's own control surface, under /_sim/ on the same loopback port: health,
- * counters, the fault table, the error texts, the credentials' lifetime, and the state
- * of the simulated world (a placeholder until the model lands). Also the context's
- * life cycle and the counters it keeps. No authentication: bbsim listens on 127.0.0.1
+ * counters, the fault table, the error texts, the credentials' lifetime; the views of
+ * the simulated world (state, history, report) and the operator's hand are in
+ * admin_state.c, admin_report.c and admin_faults.c. Also the context's life cycle,
+ * its clock and the counters it keeps. No authentication: bbsim listens on 127.0.0.1
  * only and holds nothing but test credentials; no secret is ever shown here.
  */
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "common/log.h"
 #include "sim/auth.h"
+#include "sim/model.h"
 #include "sim/server.h"
 #include "sim/sim.h"
 #include "sim/wire.h"
@@ -22,33 +24,6 @@
 
 #define MAX_LIFETIME	(36 * 3600)
 #define MAX_KEYS	256	/* per counter object: clients choose the names */
-
-/* ---- placeholders the model replaces ---- */
-
-static void
-bitbucket_pending(struct sim *sim, const struct sim_req *req, struct sim_resp *resp)
-{
-	(void)sim;
-	(void)req;
-	/* Bitbucket's own error shape. */
-	sim_resp_json(resp, 501, json_pack("{s[{sn ss+ sn}]}", "errors", "context",
-	    "message", "bbsim: the Bitbucket endpoints (/rest/zdu, /status) ",
-	    "arrive with the simulation model", "exceptionName"));
-}
-
-static void
-state_placeholder(struct sim *sim, const struct sim_req *req, struct sim_resp *resp)
-{
-	(void)req;
-	sim_resp_json(resp, 200, json_pack("{sb ss sn s{sI sb ss* ss}}",
-	    "placeholder", 1,
-	    "note", "no simulated world yet: the stack, the Auto Scaling group, the "
-	    "load balancer and the Bitbucket cluster arrive with the model",
-	    "model",
-	    "options", "seed", (json_int_t)sim->opt.seed, "realistic",
-	    sim->opt.realistic, "scenario", sim->opt.scenario, "region",
-	    sim->region));
-}
 
 /* ---- the context ---- */
 
@@ -62,6 +37,51 @@ region_ok(const char *r)
 	return strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
 
+/* "" or "/a/b": no trailing slash, no empty segment, nothing the other routes own. */
+static int
+context_set(struct sim *sim, const char *ctx)
+{
+	size_t	 n;
+
+	if (ctx == NULL || strcmp(ctx, "/") == 0)
+		ctx = "";
+	n = strlen(ctx);
+	if (n > 0 && ctx[n - 1] == '/')
+		n--;
+	if (n >= sizeof(sim->context) || (n > 0 && ctx[0] != '/'))
+		return -1;
+	if (strspn(ctx, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-._~/") < n)
+		return -1;
+	memcpy(sim->context, ctx, n);
+	sim->context[n] = '\0';
+	if (strstr(sim->context, "//") != NULL ||
+	    strncmp(sim->context, "/_sim", 5) == 0 ||
+	    strncmp(sim->context, "/latest", 7) == 0)
+		return -1;
+	return 0;
+}
+
+/* Bitbucket's secrets: given, or the documented test ones; never empty. */
+static int
+bitbucket_accounts(struct sim_options *o)
+{
+	if (o->bb_user == NULL)
+		o->bb_user = SIM_BB_USER;
+	if (o->bb_password == NULL)
+		o->bb_password = SIM_BB_PASSWORD;
+	if (o->bb_token == NULL)
+		o->bb_token = SIM_BB_TOKEN;
+	if (o->bb_scoped_token == NULL)
+		o->bb_scoped_token = SIM_BB_SCOPED_TOKEN;
+	if (*o->bb_user == '\0' || strchr(o->bb_user, ':') != NULL ||
+	    *o->bb_password == '\0' || *o->bb_token == '\0' ||
+	    *o->bb_scoped_token == '\0' ||
+	    strcmp(o->bb_token, o->bb_scoped_token) == 0)
+		return -1;
+	return 0;
+}
+
 int
 sim_init(struct sim *sim, const struct sim_options *opt)
 {
@@ -70,6 +90,10 @@ sim_init(struct sim *sim, const struct sim_options *opt)
 	memset(sim, 0, sizeof(*sim));
 	sim->opt = *opt;
 	if (!region_ok(region) || opt->lifetime < 0 || opt->lifetime > MAX_LIFETIME)
+		return -1;
+	if (context_set(sim, opt->context) == -1 ||
+	    bitbucket_accounts(&sim->opt) == -1 ||
+	    sim_clock_init(&sim->clock, opt->speed > 0 ? opt->speed : 1) == -1)
 		return -1;
 	snprintf(sim->region, sizeof(sim->region), "%s", region);
 	sim->started = time(NULL);
@@ -85,9 +109,16 @@ sim_init(struct sim *sim, const struct sim_options *opt)
 		json_decref(sim->counters);
 		return -1;
 	}
-	sim->bitbucket = bitbucket_pending;
-	sim->state = state_placeholder;
 	return 0;
+}
+
+int64_t
+sim_tick(struct sim *sim)
+{
+	sim->now = sim_clock_read(&sim->clock);
+	if (sim->model != NULL)
+		sim_model_advance(sim->model, sim->now);
+	return sim->now;
 }
 
 void
@@ -136,8 +167,8 @@ sim_count(struct sim *sim, const char *group, const char *key, const char *subke
 /* ---- the API ---- */
 
 /* The request's JSON body, or NULL with a 400 answered. */
-static json_t *
-body_json(const struct sim_req *req, struct sim_resp *resp)
+json_t *
+sim_admin_body(const struct sim_req *req, struct sim_resp *resp)
 {
 	json_error_t	 e;
 	json_t		*j;
@@ -179,6 +210,51 @@ counters(struct sim *sim, const struct sim_req *req, struct sim_resp *resp)
 	sim_resp_json(resp, 200, c);
 }
 
+static json_t *
+faults_json(struct sim *sim)
+{
+	json_t	*j = sim_faults_json(&sim->faults);
+
+	if (j != NULL && sim->model != NULL)
+		json_object_set_new(j, "model", sim_admin_model_faults_json(sim));
+	return j;
+}
+
+/*
+ * POST {"rules": [...], "model": {...}}: either part or both; a part sent replaces
+ * what it names, and nothing changes unless all of it is valid.
+ */
+static int
+faults_set(struct sim *sim, json_t *j, char *err, size_t errlen)
+{
+	struct sim_fault_table	 table = sim->faults;
+	json_t			*rules = json_object_get(j, "rules");
+	json_t			*model = json_object_get(j, "model"), *only;
+	int			 rc;
+
+	if (json_object_size(j) != (size_t)(rules != NULL) + (model != NULL) ||
+	    json_object_size(j) == 0) {
+		snprintf(err, errlen, "expected {\"rules\": [...], \"model\": {...}}");
+		return -1;
+	}
+	if (rules != NULL) {
+		if ((only = json_pack("{sO}", "rules", rules)) == NULL)
+			return snprintf(err, errlen, "out of memory"), -1;
+		rc = sim_faults_set(&table, only, err, errlen);
+		json_decref(only);
+		if (rc == -1)
+			return -1;
+	}
+	if (model != NULL && (sim->model == NULL ||
+	    sim_admin_model_faults(sim, model, err, errlen) == -1)) {
+		if (sim->model == NULL)
+			snprintf(err, errlen, "no simulated world to inject into");
+		return -1;
+	}
+	sim->faults = table;
+	return 0;
+}
+
 static void
 faults(struct sim *sim, const struct sim_req *req, struct sim_resp *resp)
 {
@@ -186,9 +262,9 @@ faults(struct sim *sim, const struct sim_req *req, struct sim_resp *resp)
 	char	 err[256];
 
 	if (strcmp(req->method, "POST") == 0) {
-		if ((j = body_json(req, resp)) == NULL)
+		if ((j = sim_admin_body(req, resp)) == NULL)
 			return;
-		if (sim_faults_set(&sim->faults, j, err, sizeof(err)) == -1) {
+		if (faults_set(sim, j, err, sizeof(err)) == -1) {
 			json_decref(j);
 			sim_resp_json_error(resp, 400, err);
 			return;
@@ -196,7 +272,7 @@ faults(struct sim *sim, const struct sim_req *req, struct sim_resp *resp)
 		json_decref(j);
 		log_info("admin: %zu fault rule(s) set", sim->faults.n);
 	}
-	sim_resp_json(resp, 200, sim_faults_json(&sim->faults));
+	sim_resp_json(resp, 200, faults_json(sim));
 }
 
 /* POST {"name": "text" | null, ...}: each text must take the original's "%s". */
@@ -208,7 +284,7 @@ errors(const struct sim_req *req, struct sim_resp *resp)
 	char		 msg[256];
 
 	if (strcmp(req->method, "POST") == 0) {
-		if ((j = body_json(req, resp)) == NULL)
+		if ((j = sim_admin_body(req, resp)) == NULL)
 			return;
 		json_object_foreach(j, name, v) {
 			if ((!json_is_string(v) && !json_is_null(v)) ||
@@ -252,7 +328,7 @@ credentials(struct sim *sim, const struct sim_req *req, struct sim_resp *resp)
 	time_t		 now = time(NULL);
 
 	if (strcmp(req->method, "POST") == 0) {
-		if ((j = body_json(req, resp)) == NULL)
+		if ((j = sim_admin_body(req, resp)) == NULL)
 			return;
 		if (json_unpack_ex(j, &e, 0, "{s?I s?b !}", "lifetime", &lifetime,
 		    "expire", &expire) == -1 || lifetime < 1 ||
@@ -298,7 +374,13 @@ sim_admin_handle(struct sim *sim, const struct sim_req *req, struct sim_resp *re
 	else if (strcmp(p, "credentials") == 0 && allowed(req, resp, " GET, POST,"))
 		credentials(sim, req, resp);
 	else if (strcmp(p, "state") == 0 && allowed(req, resp, " GET,"))
-		sim->state(sim, req, resp);
+		sim_admin_state(sim, req, resp);
+	else if (strcmp(p, "history") == 0 && allowed(req, resp, " GET,"))
+		sim_admin_history(sim, req, resp);
+	else if (strcmp(p, "report") == 0 && allowed(req, resp, " GET,"))
+		sim_admin_report(sim, req, resp);
+	else if (strcmp(p, "operator/terminate") == 0 && allowed(req, resp, " POST,"))
+		sim_admin_terminate(sim, req, resp);
 	else if (resp->status == 0)
 		sim_resp_json_error(resp, 404, "no such admin endpoint");
 }

@@ -225,11 +225,13 @@ has_prefix(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* The model runs up to the request's time before anything reads it. */
 void
 sim_route(struct sim *sim, const struct sim_req *req, struct sim_resp *resp)
 {
-	const char	*p = req->path;
+	const char	*p = req->path, *bb;
 
+	sim_tick(sim);
 	if (strcmp(p, "/") == 0) {
 		if (strcmp(req->method, "POST") == 0 || strcmp(req->method, "GET") == 0)
 			sim_aws_handle(sim, req, resp);
@@ -240,8 +242,8 @@ sim_route(struct sim *sim, const struct sim_req *req, struct sim_resp *resp)
 		sim_imds_handle(sim, req, resp);
 	else if (has_prefix(p, "/_sim/"))
 		sim_admin_handle(sim, req, resp);
-	else if (has_prefix(p, "/rest/zdu/") || strcmp(p, "/status") == 0)
-		sim->bitbucket(sim, req, resp);
+	else if ((bb = sim_bitbucket_path(sim, p)) != NULL)
+		sim_bitbucket_handle(sim, req, bb, resp);
 	else
 		sim_resp_text(resp, 404, "text/plain", "not found\n");
 	if (resp->status == 0)

@@ -5,8 +5,9 @@
  * sim_resp, which is also how the unit tests drive them.
  *
  * Routes: "/" (POST, or GET with a query) to the AWS front door (auth.c), "/latest/"
- * to the instance metadata service (imds.c), "/_sim/" to the admin API (admin.c),
- * "/rest/zdu/" and "/status" to the Bitbucket hook of struct sim (501 until the model).
+ * to the instance metadata service (imds.c), "/_sim/" to the admin API (admin*.c),
+ * "/rest/zdu/" and "/status", under Bitbucket's context path, to bitbucket_api.c.
+ * Before any of them, the model is run up to the request's virtual time (sim_tick).
  */
 #ifndef BB_SIM_SERVER_H
 #define BB_SIM_SERVER_H

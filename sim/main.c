@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <syslog.h>
 
 #include "common/log.h"
@@ -302,6 +303,13 @@ load_params(struct sim_options *o, const struct overrides *ov, struct sim_params
 	}
 	if (p->surge > p->nodes)
 		p->surge = p->nodes;
+	/*
+	 * A running simulator lives in the present, so that its AWS timestamps compare with
+	 * its clients' clocks (stack events since an intent, metric windows); only a
+	 * scenario's own epoch (other than the pinned one of the tests) is kept.
+	 */
+	if (p->epoch == SIM_EPOCH_PINNED)
+		p->epoch = (int64_t)time(NULL);
 	if (sim_params_check(p, err, sizeof(err)) == -1) {
 		log_warnx("%s: %s", o->scenario != NULL ? o->scenario : "parameters",
 		    err);

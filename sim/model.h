@@ -81,6 +81,7 @@ struct sim_req_class {
 struct sim_params {
 	uint64_t	 seed;
 	int64_t		 epoch;		/* Unix seconds of virtual time 0 */
+#define SIM_EPOCH_PINNED	1735689600	/* 2025-01-01T00:00:00Z: repeatable tests */
 	/* the deployment */
 	int		 nodes;		/* N: ClusterNodeMin = Max = desired at start */
 	char		 version[SIM_VERSION_MAX];	/* what every node runs at start */

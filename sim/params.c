@@ -18,7 +18,7 @@ common_defaults(struct sim_params *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->seed = 1;
-	p->epoch = 1735689600;		/* 2025-01-01T00:00:00Z */
+	p->epoch = SIM_EPOCH_PINNED;
 	p->nodes = 4;
 	sim_strlcpy(p->version, "7.9.0", sizeof(p->version));
 	sim_strlcpy(p->stack_name, "bitbucket", sizeof(p->stack_name));

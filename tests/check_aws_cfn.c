@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "daemon/aws/cloudformation.h"
+#include "tests/aws_fixtures.h"
 #include "tests/suites_decl.h"
 
-#define FIXTURES	"tests/fixtures/aws"
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define STACK		"bbdc"
@@ -28,49 +28,6 @@
 
 /* --- fixtures ------------------------------------------------------------- */
 
-static char *
-slurp(const char *name, size_t *lenp)
-{
-	char	 path[256];
-	FILE	*f;
-	char	*buf = NULL;
-	long	 n;
-
-	snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
-	ck_assert_msg((f = fopen(path, "rb")) != NULL, "missing fixture %s", path);
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL &&
-	    fread(buf, 1, (size_t)n, f) == (size_t)n) {
-		buf[n] = '\0';
-		*lenp = (size_t)n;
-	}
-	fclose(f);
-	ck_assert_ptr_nonnull(buf);
-	return buf;
-}
-
-static xmlDoc *
-doc_of(const char *s, size_t len)
-{
-	char	 err[256];
-	xmlDoc	*doc;
-
-	doc = aws_xml_parse(s, len, err, sizeof(err));
-	ck_assert_msg(doc != NULL, "%s", err);
-	return doc;
-}
-
-static xmlDoc *
-load(const char *name)
-{
-	size_t	 len;
-	char	*body = slurp(name, &len);
-	xmlDoc	*doc = doc_of(body, len);
-
-	free(body);
-	return doc;
-}
-
 static const xmlNode *
 result_of(xmlDoc *doc, const char *action)
 {
@@ -78,21 +35,6 @@ result_of(xmlDoc *doc, const char *action)
 
 	ck_assert_ptr_nonnull(r);
 	return r;
-}
-
-static void
-body_is(struct aws_query *q, const char *fixture)
-{
-	char	*want, *got;
-	size_t	 wlen, glen;
-
-	want = slurp(fixture, &wlen);
-	ck_assert_int_eq(aws_query_encode(q, &got, &glen), 0);
-	ck_assert_msg(glen == wlen && memcmp(got, want, wlen) == 0,
-	    "%s:\n got %s\nwant %s", fixture, got, want);
-	free(got);
-	free(want);
-	aws_query_free(q);
 }
 
 static void

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "daemon/aws/elb.h"
+#include "tests/aws_fixtures.h"
 #include "tests/suites_decl.h"
 
-#define FIXTURES	"tests/fixtures/aws"
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define ELB		"bbdc-LoadBala-1X2Y3Z4W5V6U"
@@ -21,64 +21,6 @@
 #define I3		"i-0aaaabbbbccccdddd"
 
 static const char *const two_ids[] = { I1, I2 };
-
-static char *
-slurp(const char *name, size_t *lenp)
-{
-	char	 path[256];
-	FILE	*f;
-	char	*buf = NULL;
-	long	 n;
-
-	snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
-	ck_assert_msg((f = fopen(path, "rb")) != NULL, "missing fixture %s", path);
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL &&
-	    fread(buf, 1, (size_t)n, f) == (size_t)n) {
-		buf[n] = '\0';
-		*lenp = (size_t)n;
-	}
-	fclose(f);
-	ck_assert_ptr_nonnull(buf);
-	return buf;
-}
-
-static xmlDoc *
-doc_of(const char *s, size_t len)
-{
-	char	 err[256];
-	xmlDoc	*doc;
-
-	doc = aws_xml_parse(s, len, err, sizeof(err));
-	ck_assert_msg(doc != NULL, "%s", err);
-	return doc;
-}
-
-static xmlDoc *
-load(const char *name)
-{
-	size_t	 len;
-	char	*body = slurp(name, &len);
-	xmlDoc	*doc = doc_of(body, len);
-
-	free(body);
-	return doc;
-}
-
-static void
-body_is(struct aws_query *q, const char *fixture)
-{
-	char	*want, *got;
-	size_t	 wlen, glen;
-
-	want = slurp(fixture, &wlen);
-	ck_assert_int_eq(aws_query_encode(q, &got, &glen), 0);
-	ck_assert_msg(glen == wlen && memcmp(got, want, wlen) == 0,
-	    "%s:\n got %s\nwant %s", fixture, got, want);
-	free(got);
-	free(want);
-	aws_query_free(q);
-}
 
 static void
 refused(struct aws_query *q, int rc)

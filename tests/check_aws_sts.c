@@ -9,42 +9,10 @@
 #include <string.h>
 
 #include "daemon/aws/sts.h"
+#include "tests/aws_fixtures.h"
 #include "tests/suites_decl.h"
 
-#define FIXTURES	"tests/fixtures/aws"
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
-
-static char *
-slurp(const char *name, size_t *lenp)
-{
-	char	 path[256];
-	FILE	*f;
-	char	*buf = NULL;
-	long	 n;
-
-	snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
-	ck_assert_msg((f = fopen(path, "rb")) != NULL, "missing fixture %s", path);
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL &&
-	    fread(buf, 1, (size_t)n, f) == (size_t)n) {
-		buf[n] = '\0';
-		*lenp = (size_t)n;
-	}
-	fclose(f);
-	ck_assert_ptr_nonnull(buf);
-	return buf;
-}
-
-static xmlDoc *
-doc_of(const char *s, size_t len)
-{
-	char	 err[256];
-	xmlDoc	*doc;
-
-	doc = aws_xml_parse(s, len, err, sizeof(err));
-	ck_assert_msg(doc != NULL, "%s", err);
-	return doc;
-}
 
 START_TEST(builder)
 {

@@ -37,7 +37,9 @@ struct aws_asg_instance {
 	char	 group[AWS_NAME_MAX + 1];	/* "" unless the answer says */
 	char	 zone[AWS_ID_MAX + 1];
 	char	 lifecycle[AWS_ENUM_MAX + 1];	/* InService, Terminating:Wait, ... */
-	char	 health[AWS_ENUM_MAX + 1];	/* Healthy, Unhealthy */
+	/* "Healthy"/"Unhealthy" from DescribeAutoScalingGroups, but "HEALTHY"/"UNHEALTHY"
+	 * from DescribeAutoScalingInstances (AWS's own inconsistency): compare ignoring case. */
+	char	 health[AWS_ENUM_MAX + 1];
 	char	 launch_config[AWS_NAME_MAX + 1];
 	bool	 protected_from_scale_in;
 };

@@ -602,6 +602,13 @@ http_done(const struct http_response *r, void *arg)
 		retry_later(call, r, ec, delay);
 		return;
 	}
+	/*
+	 * EC2 answers AuthFailure to a skewed clock and to a bad key alike: once the
+	 * clock was corrected and it still comes, the key is what is wrong.
+	 */
+	if (ec == AWS_ERRCLASS_CLOCK_SKEW && call->retry.skew_retried &&
+	    strcmp(call->error.code, "AuthFailure") == 0)
+		call->errclass = AWS_ERRCLASS_AUTH;
 	if ((n = strlen(call->detail)) < sizeof(call->detail))
 		snprintf(call->detail + n, sizeof(call->detail) - n, "%s",
 		    verdict_detail(v));

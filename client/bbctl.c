@@ -1,294 +1,119 @@
 /*
  * bbctl: the operator's client for bbupgraded. A table of commands (bgpctl's parser.c
- * is the model), each printing through a human or a --json renderer. Exit statuses are
- * part of the interface: scripts rely on them (see EXIT STATUS in bbctl(1)).
+ * is the model) gives each command its arguments and options; one parser reads them,
+ * the help and the bash completion are made from the same table, and every command
+ * prints through a human or a --json renderer (render.h). Exit statuses are part of
+ * the interface: scripts rely on them (see EXIT STATUS in bbctl(1)).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "client/bbctl.h"
 #include "client/conn.h"
+#include "client/render.h"
 #include "common/errors.h"
 
-#define DEFAULT_SOCKET	"/run/bbupgraded/control.sock"
-
+/* The options commands may take; each command's entry says which. */
 enum {
-	EXIT_OK = 0,
-	EXIT_FAILED = 1,
-	EXIT_USAGE = 2,
-	EXIT_NODAEMON = 3,
+	O_TO = 0x01,
+	O_YES = 0x02,
+	O_WATCH = 0x04,
+	O_SINCE = 0x08,
+	O_LIMIT = 0x10,
+	O_REQUIRED = O_TO,	/* the commands that take these need them */
 };
 
-struct ctx {
-	const char	*socket;
-	bool		 json;
-	int		 timeout_ms;
-	struct conn	*conn;
+static const struct cmd_option {
+	unsigned	 bit;
+	const char	*name;
+	const char	*arg;		/* NULL: a flag */
+	const char	*help;
+} cmd_options[] = {
+	{ O_TO, "to", "VERSION", "the target version (MAJOR.MINOR.PATCH)" },
+	{ O_YES, "yes", NULL, "do not ask for confirmation" },
+	{ O_WATCH, "watch", NULL, "then follow the upgrade as 'bbctl watch' does" },
+	{ O_SINCE, "since", "N", "only the events after event number N" },
+	{ O_LIMIT, "limit", "N", "at most N entries" },
 };
+
+#define NOPTIONS	(sizeof(cmd_options) / sizeof(cmd_options[0]))
 
 struct command {
 	const char	*name;
-	const char	*args;
+	const char	*args;		/* positional arguments, for usage; NULL: none */
+	int		 minpos, maxpos;
+	unsigned	 options;	/* O_* */
 	const char	*summary;
 	const char	*help;
-	int		(*run)(struct ctx *, int argc, char **argv);
+	int		(*run)(struct ctx *, const struct args *);
 };
 
-static const struct command *find_command(const char *);
-static void usage(FILE *);
+static int cmd_help(struct ctx *, const struct args *);
+static int cmd_completion(struct ctx *, const struct args *);
 
-/* Prints what a daemon error means to an operator. */
-static void
-print_error(json_t *reply)
-{
-	const char *name = json_string_value(json_object_get(reply, "error"));
-	const struct vl_error_info *info = vl_error_lookup(name);
-	json_t *params = json_object_get(reply, "parameters");
-	char *dump;
-
-	if (info != NULL) {
-		const char *v = info->param ?
-		    json_string_value(json_object_get(params, info->param)) : NULL;
-		const char *at = strstr(info->message, "%s");
-		if (at == NULL)
-			fprintf(stderr, "bbctl: %s\n", info->message);
-		else
-			fprintf(stderr, "bbctl: %.*s%s%s\n", (int)(at - info->message),
-			    info->message, v ? v : "?", at + 2);
-		return;
-	}
-	dump = json_dumps(params, JSON_COMPACT);
-	fprintf(stderr, "bbctl: the daemon answered %s %s\n", name, dump ? dump : "");
-	free(dump);
-}
-
-/* One call; EXIT_OK with *out holding the reply's parameters, or an exit status. */
-static int
-call(struct ctx *ctx, const char *method, json_t *params, json_t **out)
-{
-	char err[512];
-	int cerr;
-	json_t *reply;
-
-	*out = NULL;
-	if (ctx->conn == NULL &&
-	    (ctx->conn = conn_open(ctx->socket, ctx->timeout_ms, &cerr,
-	    err, sizeof(err))) == NULL) {
-		fprintf(stderr, "bbctl: %s\n", err);
-		if (cerr == 0)
-			return EXIT_FAILED;
-		if (cerr == EACCES || cerr == EPERM)
-			fprintf(stderr, "bbctl: only root and the group bbupgraded may use "
-			    "the daemon: 'usermod -aG bbupgraded USER', then log in again\n");
-		else
-			fprintf(stderr, "bbctl: is bbupgraded running? Start it with "
-			    "'systemctl start bbupgraded', or give its socket with --socket\n");
-		return EXIT_NODAEMON;
-	}
-	if ((reply = conn_call(ctx->conn, method, params, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "bbctl: %s\n", err);
-		return EXIT_FAILED;
-	}
-	if (json_object_get(reply, "error") != NULL) {
-		if (ctx->json)
-			json_dumpf(reply, stdout, JSON_COMPACT), putchar('\n');
-		else
-			print_error(reply);
-		json_decref(reply);
-		return EXIT_FAILED;
-	}
-	*out = json_incref(json_object_get(reply, "parameters"));
-	json_decref(reply);
-	return EXIT_OK;
-}
-
-static void
-print_json(json_t *j)
-{
-	json_dumpf(j, stdout, JSON_COMPACT);
-	putchar('\n');
-}
-
-static const char *
-str(json_t *obj, const char *key)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-
-	return s ? s : "-";
-}
-
-static void
-print_duration(long long s)
-{
-	if (s >= 86400)
-		printf("%lldd ", s / 86400);
-	if (s >= 3600)
-		printf("%lldh ", s / 3600 % 24);
-	if (s >= 60)
-		printf("%lldm ", s / 60 % 60);
-	printf("%llds", s % 60);
-}
-
-static void
-print_upgrade(json_t *u)
-{
-	if (!json_is_object(u)) {
-		printf("upgrade: none yet\n");
-		return;
-	}
-	printf("upgrade #%lld: %s %s -> %s, %s (phase %s), started %s",
-	    (long long)json_integer_value(json_object_get(u, "id")),
-	    str(u, "deployment"), str(u, "from_version"), str(u, "to_version"),
-	    str(u, "state"), str(u, "phase"), str(u, "started"));
-	if (json_is_string(json_object_get(u, "finished")))
-		printf(", finished %s", str(u, "finished"));
-	printf("\n");
-}
-
-static int
-cmd_status(struct ctx *ctx, int argc, char **argv)
-{
-	json_t *st, *deps, *dep;
-	size_t i;
-	int rc;
-
-	if ((rc = call(ctx, "io.bbupgraded.Status", NULL, &st)) != EXIT_OK)
-		return rc;
-	if (ctx->json) {
-		print_json(st);
-		json_decref(st);
-		return EXIT_OK;
-	}
-	printf("bbupgraded %s (pid %lld), up ", str(st, "version"),
-	    (long long)json_integer_value(json_object_get(st, "pid")));
-	print_duration(json_integer_value(json_object_get(st, "uptime_seconds")));
-	deps = json_object_get(st, "deployments");
-	printf("\ndeployments: %s\n", json_array_size(deps) ? "" : "none configured");
-	json_array_foreach(deps, i, dep)
-		printf("  %-16s %-14s stack %-24s %s  surge %lld\n", str(dep, "name"),
-		    str(dep, "region"), str(dep, "stack"), str(dep, "bitbucket_url"),
-		    (long long)json_integer_value(json_object_get(dep, "surge")));
-	print_upgrade(json_object_get(st, "upgrade"));
-	json_decref(st);
-	return EXIT_OK;
-}
-
-static int
-cmd_version(struct ctx *ctx, int argc, char **argv)
-{
-	json_t *info;
-	int rc = call(ctx, "org.varlink.service.GetInfo", NULL, &info);
-	const char *dv = rc == EXIT_OK ? str(info, "version") : NULL;
-
-	if (ctx->json) {
-		json_t *j = json_pack("{s:s, s:s?}", "client", BB_VERSION, "daemon", dv);
-		print_json(j);
-		json_decref(j);
-	} else {
-		printf("bbctl %s\n", BB_VERSION);
-		if (dv != NULL)
-			printf("bbupgraded %s\n", dv);
-	}
-	json_decref(info);
-	return rc;
-}
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int
-cmd_ping(struct ctx *ctx, int argc, char **argv)
-{
-	double t0 = now_ms(), ms;
-	json_t *info;
-	int rc;
-
-	if ((rc = call(ctx, "org.varlink.service.GetInfo", NULL, &info)) != EXIT_OK)
-		return rc;
-	ms = now_ms() - t0;
-	if (ctx->json) {
-		json_t *j = json_pack("{s:s, s:f}", "daemon", str(info, "version"),
-		    "round_trip_ms", ms);
-		print_json(j);
-		json_decref(j);
-	} else {
-		printf("bbupgraded %s on %s answered in %.2f ms\n", str(info, "version"),
-		    ctx->socket, ms);
-	}
-	json_decref(info);
-	return EXIT_OK;
-}
-
-static int
-cmd_help(struct ctx *ctx, int argc, char **argv)
-{
-	const struct command *c;
-
-	if (argc < 2) {
-		usage(stdout);
-		return EXIT_OK;
-	}
-	if ((c = find_command(argv[1])) == NULL) {
-		fprintf(stderr, "bbctl: unknown command '%s'; see 'bbctl help'\n", argv[1]);
-		return EXIT_USAGE;
-	}
-	printf("usage: bbctl [options] %s%s%s\n\n%s\n", c->name, c->args ? " " : "",
-	    c->args ? c->args : "", c->help);
-	return EXIT_OK;
-}
-
-static int cmd_completion(struct ctx *, int, char **);
-
+/* "status version ping" stay first and in this order: the completion test reads them. */
 static const struct command commands[] = {
-	{ "status", NULL, "show the daemon, its deployments and the current upgrade",
+	{ "status", NULL, 0, 0, 0,
+	  "show the daemon, its deployments and the current upgrade",
 	  "Shows the daemon's version and uptime, the deployments it is configured\n"
-	  "for, and the current (or last) upgrade.", cmd_status },
-	{ "version", NULL, "show the versions of bbctl and the daemon",
+	  "for, and the current (or last) upgrade: its state and phase, progress,\n"
+	  "and the table of its nodes.", cmd_status },
+	{ "version", NULL, 0, 0, 0, "show the versions of bbctl and the daemon",
 	  "Prints bbctl's version, then the daemon's (exit status 3 if the daemon\n"
 	  "cannot be reached).", cmd_version },
-	{ "ping", NULL, "check that the daemon answers, and how fast",
+	{ "ping", NULL, 0, 0, 0, "check that the daemon answers, and how fast",
 	  "Makes one round trip to the daemon and prints the time it took.", cmd_ping },
-	{ "help", "[command]", "show help for bbctl or one command",
+	{ "plan", "DEPLOYMENT", 1, 1, O_TO,
+	  "show what an upgrade would do, changing nothing",
+	  "Runs the preflight checks of an upgrade of DEPLOYMENT to --to VERSION and\n"
+	  "shows the plan: the nodes, the order of their replacement, the estimate.\n"
+	  "If the cluster is not ready, lists every problem with what to do (exit 1).",
+	  cmd_plan },
+	{ "start", "DEPLOYMENT", 1, 1, O_TO | O_YES | O_WATCH,
+	  "start the rolling upgrade of a deployment",
+	  "Starts the rolling upgrade of DEPLOYMENT to --to VERSION. On a terminal,\n"
+	  "shows the plan and asks for confirmation first, unless --yes is given;\n"
+	  "without a terminal (scripts, CI), --yes is required. With --watch, follows\n"
+	  "the upgrade to its end and exits as 'bbctl watch' does.", cmd_start },
+	{ "watch", "[ID]", 0, 1, O_SINCE,
+	  "follow an upgrade until it ends or halts",
+	  "Follows upgrade ID (default: the current or last one). On a terminal, a live\n"
+	  "view: phase, progress with elapsed time and ETA, the nodes, the last events.\n"
+	  "Otherwise one line per event; with --json, one JSON object per reply.\n"
+	  "Exit status 0 when the upgrade completed, 1 when it halted, failed, was\n"
+	  "cancelled or rolled back (the last line says which). Ctrl-C stops watching,\n"
+	  "not the upgrade.", cmd_watch },
+	{ "pause", NULL, 0, 0, 0, "pause the upgrade at its next safe point",
+	  "Asks the upgrade to stop at its next safe point (never between draining a\n"
+	  "node and its replacement serving, never during a stack update). Pausing a\n"
+	  "paused upgrade is not an error.", cmd_pause },
+	{ "resume", NULL, 0, 0, 0, "resume a paused or halted upgrade",
+	  "Goes on with a paused upgrade, or runs a halted one again once its cause is\n"
+	  "fixed. Resuming a running upgrade is not an error.", cmd_resume },
+	{ "cancel", NULL, 0, 0, 0, "undo an upgrade that has only added its surge nodes",
+	  "Removes the surge nodes and leaves the cluster on its version. Once an\n"
+	  "original node has been replaced, use 'bbctl rollback' instead.", cmd_cancel },
+	{ "rollback", NULL, 0, 0, 0, "take the cluster back to its original version",
+	  "Rolls the upgrade back, node by node, to the version the cluster ran before.\n"
+	  "Not possible once the upgrade was approved (finalize).", cmd_rollback },
+	{ "history", NULL, 0, 0, O_LIMIT, "list the upgrades, newest first",
+	  "Lists the upgrades the daemon has run, newest first (default 20).",
+	  cmd_history },
+	{ "events", "[ID]", 0, 1, O_SINCE | O_LIMIT, "show the timeline of an upgrade",
+	  "Shows the events of upgrade ID (default: the current or last one), oldest\n"
+	  "first: all of them, or at most --limit, after event --since.", cmd_events },
+	{ "help", "[command]", 0, 1, 0, "show help for bbctl or one command",
 	  "Shows the list of commands, or the help of one command.", cmd_help },
-	{ "completion", "bash", "print the bash completion script",
+	{ "completion", "bash", 1, 1, 0, "print the bash completion script",
 	  "Prints a bash completion script for bbctl, made from its command table:\n"
 	  "  bbctl completion bash > /usr/share/bash-completion/completions/bbctl",
 	  cmd_completion },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
-
-static int
-cmd_completion(struct ctx *ctx, int argc, char **argv)
-{
-	if (argc != 2 || strcmp(argv[1], "bash") != 0) {
-		fprintf(stderr, "usage: bbctl completion bash\n");
-		return EXIT_USAGE;
-	}
-	printf("# bash completion for bbctl, generated by 'bbctl completion bash'\n"
-	    "_bbctl() {\n"
-	    "\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} i\n"
-	    "\tcase $prev in --socket) COMPREPLY=($(compgen -f -- \"$cur\")); return;;\n"
-	    "\t--timeout) return;; esac\n"
-	    "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
-	    "\t\tcase ${COMP_WORDS[i]} in --socket|--timeout) ((i++));; -*) ;;\n"
-	    "\t\t*) COMPREPLY=($(compgen -W '--help' -- \"$cur\")); return;; esac\n"
-	    "\tdone\n"
-	    "\tCOMPREPLY=($(compgen -W '--json --socket --timeout --help");
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		printf(" %s", commands[i].name);
-	printf("' -- \"$cur\"))\n}\ncomplete -F _bbctl bbctl\n");
-	return EXIT_OK;
-}
 
 static const struct command *
 find_command(const char *name)
@@ -298,6 +123,66 @@ find_command(const char *name)
 			return &commands[i];
 	return NULL;
 }
+
+/* --- talking to the daemon --------------------------------------------------------- */
+
+int
+bb_connect(struct ctx *ctx)
+{
+	char err[512];
+	int cerr;
+
+	if (ctx->conn != NULL)
+		return EXIT_OK;
+	if ((ctx->conn = conn_open(ctx->socket, ctx->timeout_ms, &cerr, err,
+	    sizeof(err))) != NULL)
+		return EXIT_OK;
+	fprintf(stderr, "bbctl: %s\n", err);
+	if (cerr == 0)
+		return EXIT_FAILED;
+	if (cerr == EACCES || cerr == EPERM)
+		fprintf(stderr, "bbctl: only root and the group bbupgraded may use "
+		    "the daemon: 'usermod -aG bbupgraded USER', then log in again\n");
+	else
+		fprintf(stderr, "bbctl: is bbupgraded running? Start it with "
+		    "'systemctl start bbupgraded', or give its socket with --socket\n");
+	return EXIT_NODAEMON;
+}
+
+int
+bb_error(struct ctx *ctx, json_t *reply)
+{
+	ctx->out->error(reply, NULL);
+	return EXIT_FAILED;
+}
+
+int
+bb_call(struct ctx *ctx, const char *method, json_t *params, json_t **out)
+{
+	char err[512];
+	json_t *reply;
+	int rc;
+
+	*out = NULL;
+	if ((rc = bb_connect(ctx)) != EXIT_OK) {
+		json_decref(params);
+		return rc;
+	}
+	if ((reply = conn_call(ctx->conn, method, params, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "bbctl: %s\n", err);
+		return EXIT_FAILED;
+	}
+	if (json_object_get(reply, "error") != NULL) {
+		rc = bb_error(ctx, reply);
+		*out = reply;	/* the caller may add a hint; it frees the reply */
+		return rc;
+	}
+	*out = json_incref(json_object_get(reply, "parameters"));
+	json_decref(reply);
+	return EXIT_OK;
+}
+
+/* --- help and completion ------------------------------------------------------------ */
 
 static void
 usage(FILE *f)
@@ -312,11 +197,185 @@ usage(FILE *f)
 	    "  --timeout seconds  how long to wait for the daemon (default 10)\n"
 	    "  -h, --help         this help; 'bbctl COMMAND --help' for one command\n"
 	    "\nexit status:\n"
-	    "  0  success\n"
-	    "  1  the command failed or the daemon answered with an error\n"
-	    "  2  usage error\n"
+	    "  0  success; watch: the upgrade completed\n"
+	    "  1  the command failed or the daemon answered with an error; watch: the\n"
+	    "     upgrade halted, failed, was cancelled or rolled back\n"
+	    "  2  usage error (start without a terminal needs --yes)\n"
 	    "  3  the daemon is not running or cannot be reached\n"
 	    "\nSee bbctl(1).\n", DEFAULT_SOCKET);
+}
+
+static void
+command_usage(FILE *f, const struct command *c)
+{
+	fprintf(f, "usage: bbctl [options] %s", c->name);
+	if (c->args != NULL)
+		fprintf(f, " %s", c->args);
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const struct cmd_option *o = &cmd_options[i];
+
+		if (!(c->options & o->bit))
+			continue;
+		if (o->bit & O_REQUIRED)
+			fprintf(f, " --%s %s", o->name, o->arg);
+		else if (o->arg != NULL)
+			fprintf(f, " [--%s %s]", o->name, o->arg);
+		else
+			fprintf(f, " [--%s]", o->name);
+	}
+	fprintf(f, "\n");
+}
+
+static int
+cmd_help(struct ctx *ctx, const struct args *a)
+{
+	const struct command *c;
+
+	if (a->npos < 2) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if ((c = find_command(a->pos[1])) == NULL) {
+		fprintf(stderr, "bbctl: unknown command '%s'; see 'bbctl help'\n", a->pos[1]);
+		return EXIT_USAGE;
+	}
+	command_usage(stdout, c);
+	printf("\n%s\n", c->help);
+	if (c->options != 0) {
+		printf("\noptions:\n");
+		for (size_t i = 0; i < NOPTIONS; i++)
+			if (c->options & cmd_options[i].bit)
+				printf("  --%s%s%-*s %s\n", cmd_options[i].name,
+				    cmd_options[i].arg ? " " : "",
+				    (int)(16 - strlen(cmd_options[i].name)),
+				    cmd_options[i].arg ? cmd_options[i].arg : "",
+				    cmd_options[i].help);
+	}
+	return EXIT_OK;
+}
+
+static int
+cmd_completion(struct ctx *ctx, const struct args *a)
+{
+	if (strcmp(a->pos[1], "bash") != 0) {
+		fprintf(stderr, "usage: bbctl completion bash\n");
+		return EXIT_USAGE;
+	}
+	printf("# bash completion for bbctl, generated by 'bbctl completion bash'\n"
+	    "_bbctl() {\n"
+	    "\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} i cmd=\n"
+	    "\tcase $prev in --socket) COMPREPLY=($(compgen -f -- \"$cur\")); return;;\n"
+	    "\t--timeout");
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (cmd_options[i].arg != NULL)
+			printf("|--%s", cmd_options[i].name);
+	printf(") return;; esac\n"
+	    "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
+	    "\t\tcase ${COMP_WORDS[i]} in --socket|--timeout) ((i++));; -*) ;;\n"
+	    "\t\t*) cmd=${COMP_WORDS[i]}; break;; esac\n"
+	    "\tdone\n"
+	    "\tcase $cmd in\n"
+	    "\t'') COMPREPLY=($(compgen -W '--json --socket --timeout --help");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		printf(" %s", commands[i].name);
+	printf("' -- \"$cur\"));;\n"
+	    "\thelp) COMPREPLY=($(compgen -W '");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		printf("%s%s", i ? " " : "", commands[i].name);
+	printf("' -- \"$cur\"));;\n"
+	    "\tcompletion) COMPREPLY=($(compgen -W 'bash' -- \"$cur\"));;\n");
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (commands[i].options == 0)
+			continue;
+		printf("\t%s) COMPREPLY=($(compgen -W '--help", commands[i].name);
+		for (size_t k = 0; k < NOPTIONS; k++)
+			if (commands[i].options & cmd_options[k].bit)
+				printf(" --%s", cmd_options[k].name);
+		printf("' -- \"$cur\"));;\n");
+	}
+	printf("\t*) COMPREPLY=($(compgen -W '--help' -- \"$cur\"));;\n"
+	    "\tesac\n"
+	    "}\n"
+	    "complete -F _bbctl bbctl\n");
+	return EXIT_OK;
+}
+
+/* --- arguments ----------------------------------------------------------------------- */
+
+static int
+parse_count(const char *opt, const char *s, long long min, long long max,
+    long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || *end != '\0' || errno != 0 || v < min || v > max) {
+		fprintf(stderr, "bbctl: %s %s: expected a whole number from %lld to %lld\n",
+		    opt, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* The command's options and positional arguments, as its entry allows: -1 on misuse. */
+static int
+parse_args(const struct command *c, int argc, char **argv, struct args *a)
+{
+	struct option longopts[NOPTIONS + 1];
+	size_t n = 0;
+	long long v;
+	int ch, idx;
+
+	memset(longopts, 0, sizeof(longopts));
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		if (!(c->options & cmd_options[i].bit))
+			continue;
+		longopts[n].name = cmd_options[i].name;
+		longopts[n].has_arg = cmd_options[i].arg ? required_argument : no_argument;
+		longopts[n].val = (int)cmd_options[i].bit;
+		n++;
+	}
+	memset(a, 0, sizeof(*a));
+	optind = 0;	/* glibc: start over, options may follow the arguments */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", longopts, &idx)) != -1) {
+		switch (ch) {
+		case O_TO: a->to = optarg; break;
+		case O_YES: a->yes = true; break;
+		case O_WATCH: a->watch = true; break;
+		case O_SINCE:
+			if (parse_count("--since", optarg, 0, INT64_MAX, &v) == -1)
+				return -1;
+			a->since = v;
+			break;
+		case O_LIMIT:
+			if (parse_count("--limit", optarg, 1, 1000000, &v) == -1)
+				return -1;
+			a->limit = (int)v;
+			break;
+		default:
+			fprintf(stderr, "bbctl: %s: %s '%s'\n", c->name, ch == ':' ?
+			    "missing value for option" : "unknown option",
+			    argv[optind - 1]);
+			command_usage(stderr, c);
+			return -1;
+		}
+	}
+	/* pos[0] is the command's name, as argv[0]. */
+	a->pos = argv + optind - 1;
+	a->pos[0] = argv[0];
+	a->npos = argc - optind + 1;
+	if (a->npos - 1 < c->minpos || a->npos - 1 > c->maxpos) {
+		if (c->maxpos == 0)
+			fprintf(stderr, "bbctl: %s takes no arguments\n", c->name);
+		else
+			command_usage(stderr, c);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -341,8 +400,10 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct ctx ctx = { .socket = getenv("BBCTL_SOCKET"), .timeout_ms = 10000 };
+	struct ctx ctx = { .socket = getenv("BBCTL_SOCKET"), .timeout_ms = 10000,
+	    .out = &render_human };
 	const struct command *cmd;
+	struct args a;
 	int ch, rc;
 
 	if (ctx.socket == NULL || *ctx.socket == '\0')
@@ -350,9 +411,10 @@ main(int argc, char **argv)
 	/* '+': options after the command belong to the command. */
 	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'j': ctx.json = true; break;
+		case 'j': ctx.json = true; ctx.out = &render_json; break;
 		case 's': ctx.socket = optarg; break;
 		case 't':
+			ctx.timeout_given = true;
 			if (parse_timeout(optarg, &ctx.timeout_ms) == -1) {
 				fprintf(stderr, "bbctl: --timeout %s: expected seconds "
 				    "between 0 and 86400\n", optarg);
@@ -373,15 +435,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "bbctl: unknown command '%s'; see 'bbctl help'\n", argv[0]);
 		return EXIT_USAGE;
 	}
-	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		char *help[] = { "help", argv[0] };
-		return cmd_help(&ctx, 2, help);
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			char *help[] = { "help", argv[0] };
+			struct args ha = { .pos = help, .npos = 2 };
+			return cmd_help(&ctx, &ha);
+		}
 	}
-	if (cmd->args == NULL && argc > 1) {
-		fprintf(stderr, "bbctl: %s takes no arguments\n", cmd->name);
+	if (parse_args(cmd, argc, argv, &a) == -1)
 		return EXIT_USAGE;
-	}
-	rc = cmd->run(&ctx, argc, argv);
+	rc = cmd->run(&ctx, &a);
 	conn_close(ctx.conn);
 	return rc;
 }

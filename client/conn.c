@@ -3,6 +3,7 @@
  * so a wedged daemon makes bbctl fail with a message instead of hanging.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,12 @@ conn_close(struct conn *c)
 	free(c);
 }
 
+void
+conn_set_timeout(struct conn *c, int timeout_ms)
+{
+	c->timeout_ms = timeout_ms;
+}
+
 static long long
 now_ms(void)
 {
@@ -76,36 +83,48 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Waits for fd to be ready for events until deadline; -1 on timeout or error. */
+/*
+ * Waits for fd to be ready for events until deadline (-1: none); -1 on timeout (*timed_out
+ * set) or error.
+ */
 static int
-wait_fd(int fd, short events, long long deadline, char *err, size_t errlen)
+wait_fd(int fd, short events, long long deadline, bool *timed_out, char *err,
+    size_t errlen)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
 	long long left;
 	int n;
 
-	do {
-		if ((left = deadline - now_ms()) <= 0) {
+	*timed_out = false;
+	for (;;) {
+		left = deadline < 0 ? -1 : deadline - now_ms();
+		if (deadline >= 0 && left <= 0) {
+			*timed_out = true;
 			snprintf(err, errlen, "the daemon did not answer in time");
 			return -1;
 		}
-		n = poll(&pfd, 1, (int)left);
-	} while (n == -1 && errno == EINTR);
-	if (n == -1) {
-		snprintf(err, errlen, "poll: %s", strerror(errno));
-		return -1;
+		n = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			return -1;
+		}
+		if (n > 0)
+			return 0;
 	}
-	return n == 0 ? wait_fd(fd, events, deadline, err, errlen) : 0;
 }
 
 static int
 send_all(struct conn *c, const char *buf, size_t len, long long deadline,
     char *err, size_t errlen)
 {
+	bool timed_out;
+
 	while (len > 0) {
 		ssize_t n;
 
-		if (wait_fd(c->fd, POLLOUT, deadline, err, errlen) == -1)
+		if (wait_fd(c->fd, POLLOUT, deadline, &timed_out, err, errlen) == -1)
 			return -1;
 		if ((n = send(c->fd, buf, len, MSG_NOSIGNAL)) == -1) {
 			if (errno == EINTR || errno == EAGAIN)
@@ -120,15 +139,17 @@ send_all(struct conn *c, const char *buf, size_t len, long long deadline,
 }
 
 static json_t *
-recv_message(struct conn *c, long long deadline, char *err, size_t errlen)
+recv_message(struct conn *c, long long deadline, bool *timed_out, char *err,
+    size_t errlen)
 {
 	char buf[65536];
 	const char *msg;
 	size_t len;
 	ssize_t n;
 
+	*timed_out = false;
 	while (vl_reader_next(&c->rd, &msg, &len) == 0) {
-		if (wait_fd(c->fd, POLLIN, deadline, err, errlen) == -1)
+		if (wait_fd(c->fd, POLLIN, deadline, timed_out, err, errlen) == -1)
 			return NULL;
 		if ((n = recv(c->fd, buf, sizeof(buf), 0)) == -1) {
 			if (errno == EINTR || errno == EAGAIN)
@@ -148,11 +169,11 @@ recv_message(struct conn *c, long long deadline, char *err, size_t errlen)
 	return vl_parse_reply(msg, len, err, errlen);
 }
 
-json_t *
-conn_call(struct conn *c, const char *method, json_t *params, char *err, size_t errlen)
+static int
+send_call(struct conn *c, const char *method, json_t *params, bool more,
+    long long deadline, char *err, size_t errlen)
 {
-	long long deadline = now_ms() + c->timeout_ms;
-	json_t *call = vl_call_new(method, params, false);
+	json_t *call = vl_call_new(method, params, more);
 	size_t len;
 	char *s = vl_encode(call, &len);
 	int rc;
@@ -160,9 +181,34 @@ conn_call(struct conn *c, const char *method, json_t *params, char *err, size_t 
 	json_decref(call);
 	if (s == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		return -1;
 	}
 	rc = send_all(c, s, len, deadline, err, errlen);
 	free(s);
-	return rc == -1 ? NULL : recv_message(c, deadline, err, errlen);
+	return rc;
+}
+
+json_t *
+conn_call(struct conn *c, const char *method, json_t *params, char *err, size_t errlen)
+{
+	long long deadline = now_ms() + c->timeout_ms;
+	bool timed_out;
+
+	if (send_call(c, method, params, false, deadline, err, errlen) == -1)
+		return NULL;
+	return recv_message(c, deadline, &timed_out, err, errlen);
+}
+
+int
+conn_send(struct conn *c, const char *method, json_t *params, bool more, char *err,
+    size_t errlen)
+{
+	return send_call(c, method, params, more, now_ms() + c->timeout_ms, err, errlen);
+}
+
+json_t *
+conn_next(struct conn *c, int wait_ms, bool *timed_out, char *err, size_t errlen)
+{
+	return recv_message(c, wait_ms < 0 ? -1 : now_ms() + wait_ms, timed_out, err,
+	    errlen);
 }

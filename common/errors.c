@@ -20,6 +20,20 @@ static const struct vl_error_info errors[VLE_NERRORS] = {
 	    "reason", "the daemon could not read the request: %s" },
 	[BBE_INTERNAL] = { "io.bbupgraded.InternalError",
 	    "reason", "the daemon failed: %s (see its log: journalctl -u bbupgraded)" },
+	[BBE_NO_SUCH_DEPLOYMENT] = { "io.bbupgraded.NoSuchDeployment",
+	    "deployment", "no deployment named %s in the daemon's configuration "
+	    "(see bbctl status)" },
+	[BBE_UPGRADE_IN_PROGRESS] = { "io.bbupgraded.UpgradeInProgress",
+	    "deployment", "an upgrade of %s is already running: watch it with bbctl "
+	    "watch, or stop it with bbctl cancel or rollback" },
+	[BBE_NO_UPGRADE] = { "io.bbupgraded.NoUpgrade",
+	    NULL, "no upgrade is running" },
+	[BBE_NO_SUCH_UPGRADE] = { "io.bbupgraded.NoSuchUpgrade",
+	    "id", "no upgrade number %s (see bbctl history)" },
+	[BBE_NOT_ALLOWED] = { "io.bbupgraded.NotAllowed",
+	    "reason", "not now: %s" },
+	[BBE_PREFLIGHT_FAILED] = { "io.bbupgraded.PreflightFailed",
+	    "summary", "the cluster is not ready for a rolling upgrade: %s" },
 };
 
 const struct vl_error_info *

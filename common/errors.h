@@ -15,6 +15,12 @@ enum vl_error {
 	VLE_EXPECTED_MORE,
 	BBE_INVALID_REQUEST,		/* parameter: reason (a malformed message) */
 	BBE_INTERNAL,			/* parameter: reason */
+	BBE_NO_SUCH_DEPLOYMENT,		/* parameter: deployment */
+	BBE_UPGRADE_IN_PROGRESS,	/* parameters: deployment, id */
+	BBE_NO_UPGRADE,			/* no upgrade is running */
+	BBE_NO_SUCH_UPGRADE,		/* parameter: id (as a string) */
+	BBE_NOT_ALLOWED,		/* parameter: reason (what to do instead) */
+	BBE_PREFLIGHT_FAILED,		/* parameters: problems (array), summary */
 	VLE_NERRORS
 };
 

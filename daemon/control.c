@@ -2,6 +2,11 @@
  * The control socket server on libuv (see control.h). Every connection is hostile until
  * proven otherwise: bounded input per message, bounded unread output, bounded idle time,
  * bounded number of connections; a bad client loses its connection, never the daemon.
+ *
+ * A call may outlive its handler (struct ctl_call, see control.h): a watcher holds one
+ * open for as long as the upgrade runs. Such a call belongs to its connection and dies
+ * with it; its handler hears of that from the loop (the client's close callback), never
+ * in the middle of a send, so that nothing it holds is freed under its feet.
  */
 #include <errno.h>
 #include <grp.h>
@@ -19,15 +24,27 @@
 #include "daemon/control.h"
 #include "daemon/methods.h"
 
+struct ctl_call {
+	struct client	*c;
+	bool		 more;
+	bool		 oneway;
+	bool		 kept;		/* the handler holds it after returning */
+	bool		 dead;		/* the client has gone: sends fail, gone pending */
+	ctl_gone_cb	 gone;
+	void		*arg;
+};
+
 struct client {
 	uv_pipe_t	 pipe;		/* first: the handle's address is the client's */
-	uv_timer_t	 idle;
+	uv_timer_t	 idle;		/* idle timeout; also defers work (resume_cb) */
 	int		 open_handles;	/* freed when both close callbacks ran */
 	bool		 closing;
 	bool		 close_when_flushed;	/* after a fatal error reply */
 	struct vl_reader rd;
 	struct peer	 peer;
 	size_t		 queued;	/* bytes written but not yet taken by the kernel */
+	struct ctl_call	*kept;		/* the call held open, at most one: later calls wait */
+	bool		 dispatching;	/* inside read_cb's loop over messages */
 	struct client	*next, **prevp;
 };
 
@@ -51,6 +68,7 @@ static struct {
 } ctl;
 
 static void client_close(struct client *, const char *why);
+static void client_dispatch(struct client *);
 
 int
 ctl_nclients(void)
@@ -65,6 +83,15 @@ client_handle_closed(uv_handle_t *h)
 
 	if (--c->open_handles > 0)
 		return;
+	/* A call still held: its handler forgets it now, from the loop, then it is freed. */
+	if (c->kept != NULL) {
+		struct ctl_call *call = c->kept;
+
+		c->kept = NULL;
+		if (call->gone != NULL)
+			call->gone(call->arg);
+		free(call);
+	}
 	vl_reader_free(&c->rd);
 	free(c);
 }
@@ -82,6 +109,8 @@ client_close(struct client *c, const char *why)
 	if (c->next != NULL)
 		c->next->prevp = c->prevp;
 	ctl.nclients--;
+	if (c->kept != NULL)
+		c->kept->dead = true;
 	uv_close((uv_handle_t *)&c->idle, client_handle_closed);
 	uv_close((uv_handle_t *)&c->pipe, client_handle_closed);
 }
@@ -144,10 +173,81 @@ send_invalid_request(struct client *c, const char *why)
 	json_decref(err);
 }
 
+static void
+idle_cb(uv_timer_t *t)
+{
+	client_close(t->data, "idle for too long");
+}
+
+static void
+idle_arm(struct client *c)
+{
+	uint64_t idle_ms = (uint64_t)ctl.cfg->client_timeout * 1000;
+
+	uv_timer_start(&c->idle, idle_cb, idle_ms, idle_ms);
+}
+
+/* After a kept call ended: the calls that waited behind it, then idle again. */
+static void
+resume_cb(uv_timer_t *t)
+{
+	struct client *c = t->data;
+
+	client_dispatch(c);
+	if (!c->closing && c->kept == NULL)
+		idle_arm(c);
+}
+
+void
+ctl_call_keep(struct ctl_call *call, ctl_gone_cb gone, void *arg)
+{
+	BB_ASSERT(!call->kept && call->c->kept == NULL);
+	call->kept = true;
+	call->gone = gone;
+	call->arg = arg;
+	call->c->kept = call;
+	/* The client waits for us, it is not idle; or it has gone already. */
+	if (call->c->closing)
+		call->dead = true;
+	else
+		uv_timer_stop(&call->c->idle);
+}
+
+bool
+ctl_call_more(const struct ctl_call *call)
+{
+	return call->more;
+}
+
+int
+ctl_call_send(struct ctl_call *call, json_t *msg)
+{
+	struct client *c = call->c;
+	bool final = !json_is_true(json_object_get(msg, "continues"));
+	int rc = -1;
+
+	BB_ASSERT(call->kept);
+	/* Only a caller that asked for "more" may get more than one reply. */
+	BB_ASSERT(final || call->more);
+	if (!call->dead) {
+		if (!call->oneway)
+			client_send(c, msg);
+		rc = call->dead ? -1 : 0;	/* dropped by this very send */
+	}
+	if (!final)
+		return rc;
+	c->kept = NULL;
+	if (!call->dead && !c->closing && !c->dispatching)
+		uv_timer_start(&c->idle, resume_cb, 0, 0);
+	free(call);
+	return rc;
+}
+
 /* One complete message: parse, check its shape as a call, dispatch, reply. */
 static void
 client_message(struct client *c, const char *msg, size_t len)
 {
+	struct ctl_call *ctx;
 	struct vl_call call;
 	json_t *j, *reply;
 	char why[256];
@@ -159,11 +259,36 @@ client_message(struct client *c, const char *msg, size_t len)
 		json_decref(j);
 		return;
 	}
-	reply = methods_call(&call, &c->peer);
-	if (!call.oneway)
-		client_send(c, reply);
-	json_decref(reply);
+	if ((ctx = calloc(1, sizeof(*ctx))) == NULL) {
+		json_decref(j);
+		client_close(c, "out of memory");
+		return;
+	}
+	ctx->c = c;
+	ctx->more = call.more;
+	ctx->oneway = call.oneway;
+	/* NULL: the handler kept the call (and may already have ended it). */
+	if ((reply = methods_dispatch(&call, &c->peer, ctx)) != NULL) {
+		BB_ASSERT(!ctx->kept);
+		if (!call.oneway)
+			client_send(c, reply);
+		json_decref(reply);
+		free(ctx);
+	}
 	json_decref(j);
+}
+
+/* Every complete message received, in order, until one is held open. */
+static void
+client_dispatch(struct client *c)
+{
+	const char *msg;
+	size_t len;
+
+	c->dispatching = true;
+	while (!c->closing && c->kept == NULL && vl_reader_next(&c->rd, &msg, &len) == 1)
+		client_message(c, msg, len);
+	c->dispatching = false;
 }
 
 static void
@@ -179,8 +304,6 @@ static void
 read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
 	struct client *c = s->data;
-	const char *msg;
-	size_t len;
 
 	if (n == UV_EOF) {
 		client_close(c, NULL);
@@ -190,22 +313,25 @@ read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		client_close(c, uv_strerror((int)n));
 		return;
 	}
-	uv_timer_again(&c->idle);
+	/*
+	 * While a call is held open we go on reading, to see the client hang up, but what
+	 * it sends waits for that call to end: replies stay in order. The reader then
+	 * holds at most VL_MAX_MESSAGE bytes in all, so waiting calls are bounded too.
+	 */
+	if (c->kept == NULL)
+		idle_arm(c);
 	if (vl_reader_feed(&c->rd, buf->base, (size_t)n) == -1) {
+		if (c->kept != NULL) {
+			client_close(c, "it sent too much during a streaming call");
+			return;
+		}
 		/* The stream cannot be resynchronised: say why, then hang up. */
 		uv_read_stop(s);
 		c->close_when_flushed = true;
 		send_invalid_request(c, "message exceeds 65536 bytes");
 		return;
 	}
-	while (!c->closing && vl_reader_next(&c->rd, &msg, &len) == 1)
-		client_message(c, msg, len);
-}
-
-static void
-idle_cb(uv_timer_t *t)
-{
-	client_close(t->data, "idle for too long");
+	client_dispatch(c);
 }
 
 static bool
@@ -247,7 +373,6 @@ static void
 accept_cb(uv_stream_t *server, int status)
 {
 	struct client *c;
-	uint64_t idle_ms = (uint64_t)ctl.cfg->client_timeout * 1000;
 
 	if (status < 0) {
 		log_warnx("control: accept: %s", uv_strerror(status));
@@ -274,7 +399,7 @@ accept_cb(uv_stream_t *server, int status)
 		client_close(c, "too many connections (max_clients)");
 		return;
 	}
-	uv_timer_start(&c->idle, idle_cb, idle_ms, idle_ms);
+	idle_arm(c);
 	uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb);
 }
 
@@ -362,6 +487,7 @@ ctl_init(uv_loop_t *loop, const struct config *cfg, struct store *store, int lis
 	ctl.loop = loop;
 	ctl.cfg = cfg;
 	methods_init(cfg, store);
+	methods_set_loop(loop);
 	resolve_group(cfg->control_group);
 	uv_pipe_init(loop, &ctl.server, 0);
 	ctl.server.data = NULL;
@@ -387,6 +513,7 @@ ctl_shutdown(void)
 		return;
 	while (ctl.clients != NULL)
 		client_close(ctl.clients, NULL);
+	methods_shutdown();
 	if (!uv_is_closing((uv_handle_t *)&ctl.server))
 		uv_close((uv_handle_t *)&ctl.server, NULL);
 	if (ctl.own_socket && unlink(ctl.cfg->socket_path) == -1 && errno != ENOENT)

@@ -19,7 +19,10 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "daemon/aws/xml.h"
 #include "daemon/control.h"
+#include "daemon/engine/engine.h"
+#include "daemon/http.h"
 #include "daemon/store.h"
 #include "daemon/systemd.h"
 
@@ -94,6 +97,8 @@ static void
 loop_stop(void)
 {
 	ctl_shutdown();
+	engine_shutdown();
+	http_shutdown();
 	uv_close((uv_handle_t *)&d.sigterm, NULL);
 	uv_close((uv_handle_t *)&d.sigint, NULL);
 	uv_close((uv_handle_t *)&d.watchdog, NULL);
@@ -150,7 +155,9 @@ loop_start(void)
 
 	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&d.sigint, on_signal, SIGINT);
-	if (ctl_init(&d.loop, &d.cfg, d.store, sd_listen_fd()) == -1)
+	/* The engine before the control socket: a request may come at once. */
+	if (http_init(&d.loop) == -1 || engine_init(&d.loop, &d.cfg, d.store) == -1 ||
+	    ctl_init(&d.loop, &d.cfg, d.store, sd_listen_fd()) == -1)
 		return -1;
 	if ((wd = sd_watchdog_interval_ms()) > 0)
 		uv_timer_start(&d.watchdog, on_watchdog, wd, wd);
@@ -167,6 +174,7 @@ run(int foreground)
 		return -1;
 	if (uv_loop_init(&d.loop) != 0)
 		fatalx("uv_loop_init failed");
+	aws_xml_init();
 	uv_signal_init(&d.loop, &d.sigterm);
 	uv_signal_init(&d.loop, &d.sigint);
 	uv_timer_init(&d.loop, &d.watchdog);
@@ -181,6 +189,7 @@ run(int foreground)
 	}
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	BB_ASSERT(uv_loop_close(&d.loop) == 0);
+	aws_xml_shutdown();
 	return rc;
 }
 

@@ -353,6 +353,177 @@ def test_single_instance(d, tmp):
     check(serving(d), "the first daemon still serves")
 
 
+
+def call_more(path, method, params=None):
+    """A call with "more": every reply up to the one without "continues"."""
+    s = connect(path)
+    msg = {"method": method, "more": True}
+    if params is not None:
+        msg["parameters"] = params
+    s.sendall(json.dumps(msg).encode() + b"\0")
+    replies, buf = [], b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+        while b"\0" in buf:
+            m, buf = buf.split(b"\0", 1)
+            replies.append(json.loads(m))
+        if replies and not replies[-1].get("continues"):
+            break
+    s.close()
+    return replies
+
+
+def test_upgrade_protocol(d):
+    """The upgrade methods' checks, none of which needs AWS."""
+    r = call(d.sock, "io.bbupgraded.Start", {"deployment": "nope", "version": "7.9.4"})
+    check(r.get("error") == "io.bbupgraded.NoSuchDeployment"
+          and r["parameters"].get("deployment") == "nope",
+          "Start of an unknown deployment: NoSuchDeployment: %r" % r)
+    rc, _, err = bbctl(d.sock, "start", "nope", "--to", "7.9.4", "--yes")
+    check(rc == 1 and "no deployment named nope" in err,
+          "bbctl start nope: exit 1 with the daemon's reason: %r" % err)
+    for method in ("io.bbupgraded.Start", "io.bbupgraded.Plan"):
+        for bad in ("7.9", "latest", "7.9.4.1", ""):
+            r = call(d.sock, method, {"deployment": "prod", "version": bad})
+            check(r.get("error") == "org.varlink.service.InvalidParameter"
+                  and r["parameters"].get("parameter") == "version",
+                  "%s with version %r: InvalidParameter version: %r" % (method, bad, r))
+    # bbctl checks the version itself: a usage error, exit 2, before any call.
+    rc, _, err = bbctl(d.sock, "start", "prod", "--to", "7.9", "--yes")
+    check(rc == 2 and "not a Bitbucket version" in err,
+          "bbctl start --to 7.9: exit 2: %r" % err)
+    rc, _, err = bbctl(d.sock, "plan", "prod")
+    check(rc == 2 and "--to" in err, "bbctl plan without --to: exit 2: %r" % err)
+    # Without a terminal and without --yes, start refuses (stdin is /dev/null here).
+    rc, out, err = bbctl(d.sock, "start", "prod", "--to", "7.9.4")
+    check(rc == 2 and "no terminal" in err and "--yes" in err and out == "",
+          "bbctl start without a terminal and without --yes is refused: %r" % err)
+
+    r = call(d.sock, "io.bbupgraded.Watch")
+    check(r.get("error") == "org.varlink.service.ExpectedMore",
+          "Watch without more: ExpectedMore: %r" % r)
+    replies = call_more(d.sock, "io.bbupgraded.Watch")
+    check(len(replies) == 1 and replies[0].get("error") == "io.bbupgraded.NoUpgrade",
+          "Watch with more and no upgrade: NoUpgrade: %r" % replies)
+    rc, _, err = bbctl(d.sock, "watch")
+    check(rc == 1 and "no upgrade" in err, "bbctl watch with no upgrade: exit 1: %r" % err)
+
+    r = call(d.sock, "io.bbupgraded.History")
+    check(r.get("parameters") == {"upgrades": []}, "History is empty: %r" % r)
+    rc, out, _ = bbctl(d.sock, "history")
+    check(rc == 0 and "no upgrades yet" in out, "bbctl history: %r" % out)
+    rc, out, _ = bbctl(d.sock, "--json", "history")
+    check(rc == 0 and json.loads(out) == {"upgrades": []}, "bbctl --json history")
+    r = call(d.sock, "io.bbupgraded.History", {"limit": 0})
+    check(r.get("error") == "org.varlink.service.InvalidParameter", "History limit 0")
+
+    r = call(d.sock, "io.bbupgraded.Events", {"id": 42})
+    check(r.get("error") == "io.bbupgraded.NoSuchUpgrade"
+          and r["parameters"].get("id") == "42", "Events of an unknown upgrade: %r" % r)
+    rc, _, err = bbctl(d.sock, "events", "42")
+    check(rc == 1 and "no upgrade number 42" in err, "bbctl events 42: %r" % err)
+    rc, _, err = bbctl(d.sock, "events")
+    check(rc == 1 and "no upgrade yet" in err, "bbctl events with none: %r" % err)
+    rc, _, err = bbctl(d.sock, "events", "x")
+    check(rc == 2, "bbctl events x: exit 2")
+    rc, out, _ = bbctl(d.sock, "completion", "bash")
+    check("start) COMPREPLY=($(compgen -W '--help --to --yes --watch'" in out,
+          "completion offers each command's options from the table")
+    rc, out, _ = bbctl(d.sock, "start", "--help")
+    check(rc == 0 and "--yes" in out and "--to VERSION" in out, "bbctl start --help")
+
+
+def test_unprivileged(d):
+    """Mutating methods from a caller that is neither root nor in control_group."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        print("  skipped: unprivileged callers need root and setpriv")
+        return
+    # Let uid 65534 reach the socket, so that the daemon (not the file system) decides.
+    os.chmod(d.tmp, 0o755)
+    os.chmod(d.sock, 0o666)
+    try:
+        def nobody(*args):
+            return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534",
+                                   "--clear-groups", BBCTL, "--socket", d.sock]
+                                  + list(args), capture_output=True, text=True,
+                                  timeout=30, stdin=subprocess.DEVNULL)
+        for args in (["start", "prod", "--to", "7.9.4", "--yes"], ["pause"], ["resume"],
+                     ["cancel"], ["rollback"]):
+            p = nobody(*args)
+            check(p.returncode == 1 and "permission denied" in p.stderr
+                  and "control_group" in p.stderr,
+                  "bbctl %s as nobody: PermissionDenied, exit 1: %r"
+                  % (args[0], p.stderr))
+        p = nobody("--json", "pause")
+        check(p.returncode == 1 and json.loads(p.stdout).get("error")
+              == "org.varlink.service.PermissionDenied", "--json pause as nobody")
+        for args in (["status"], ["history"], ["plan", "prod", "--to", "x"]):
+            p = nobody(*args)
+            check(p.returncode in (0, 2), "bbctl %s as nobody is allowed" % args[0])
+        check("may not call io.bbupgraded.Pause" in open(d.log.name).read(),
+              "the daemon logs the refused call")
+    finally:
+        os.chmod(d.sock, 0o660)
+        os.chmod(d.tmp, 0o700)
+
+
+def test_finished_upgrades(d):
+    """History, Events and Watch of upgrades in the store (written here as the engine
+    would have), through the real daemon and bbctl."""
+    import sqlite3
+    db = sqlite3.connect(os.path.join(d.tmp, "state", "state.db"), timeout=10)
+    db.execute("INSERT INTO upgrade (id, deployment, from_version, to_version, surge, "
+               "state, phase, created_at, updated_at, finished_at) VALUES (1, 'prod', "
+               "'7.9.3', '7.9.4', 1, 'done', 'end', 1764450000000, 1764450000000, "
+               "1764450600000)")
+    db.execute("INSERT INTO upgrade (id, deployment, from_version, to_version, surge, "
+               "state, phase, reason, created_at, updated_at, finished_at) VALUES (2, "
+               "'prod', '7.9.4', '7.9.5', 1, 'halted', 'surge', 'surge node i-9 in ERROR', "
+               "1764460000000, 1764460000000, 1764460600000)")
+    for i in range(1, 2501):
+        db.execute("INSERT INTO event (upgrade_id, at, level, phase, node, message) "
+                   "VALUES (1, ?, 'info', 'replace', 'i-1', ?)",
+                   (1764450000000 + i, "step %d" % i))
+    db.execute("INSERT INTO event (upgrade_id, at, level, phase, message, data) VALUES "
+               "(2, 1764460000001, 'error', 'surge', 'surge node failed', '{\"k\":1}')")
+    db.commit()
+    db.close()
+    rc, out, _ = bbctl(d.sock, "history")
+    lines = out.splitlines()
+    check(rc == 0 and len(lines) == 3 and lines[1].split()[:5]
+          == ["2", "prod", "7.9.4", "7.9.5", "halted"], "bbctl history: %r" % lines)
+    rc, out, _ = bbctl(d.sock, "--json", "events", "1")
+    evs = [json.loads(l) for l in out.splitlines()]
+    check(rc == 0 and len(evs) == 2500 and evs[0]["message"] == "step 1"
+          and evs[-1]["message"] == "step 2500", "bbctl events pages through 2500 events")
+    rc, out, _ = bbctl(d.sock, "events", "1", "--since", "2490", "--limit", "3")
+    check(rc == 0 and len(out.splitlines()) == 3 and "step 2491" in out,
+          "bbctl events --since --limit: %r" % out)
+    r = call(d.sock, "io.bbupgraded.Events", {"id": 1, "limit": 1000})
+    check(len(r["parameters"]["events"]) == 1000 and r["parameters"]["next"] == 1000,
+          "Events pages: next")
+    # Watch of upgrades that have ended: the status, the events, the final state.
+    replies = call_more(d.sock, "io.bbupgraded.Watch", {"id": 2})
+    check(replies and replies[0].get("continues") and "upgrade" in replies[0]["parameters"]
+          and not replies[-1].get("continues")
+          and replies[-1]["parameters"]["upgrade"]["state"] == "halted"
+          and any(r["parameters"].get("event", {}).get("message") == "surge node failed"
+                  for r in replies[1:-1]),
+          "Watch of a halted upgrade: %r" % replies[:3])
+    rc, out, err = bbctl(d.sock, "watch", "2")
+    check(rc == 1 and "halted" in out and "surge node i-9 in ERROR" in out
+          and "surge node failed" in out, "bbctl watch 2 (halted): exit 1: %r" % out)
+    rc, out, _ = bbctl(d.sock, "--json", "watch", "1", "--since", "2499")
+    objs = [json.loads(l) for l in out.splitlines()]
+    check(rc == 0 and "upgrade" in objs[0] and objs[-1]["upgrade"]["state"] == "done"
+          and [o["event"]["message"] for o in objs if "event" in o] == ["step 2500"],
+          "bbctl --json watch 1 --since 2499: NDJSON, exit 0: %r" % objs[1:3])
+    rc, out, _ = bbctl(d.sock, "status")
+    check(rc == 0 and "upgrade #2" in out and "halted" in out, "status shows the last")
+
 def main():
     with tempfile.TemporaryDirectory(prefix="bbe2e.") as tmp:
         test_check_config(tmp)
@@ -371,6 +542,9 @@ def main():
             print("  RSS (KiB) before hostile input, then after each of 3 rounds:", rss)
             check(rss[3] - rss[0] < 16 * 1024, "memory stays bounded")
             check(rss[3] - rss[2] < 2 * 1024, "memory does not grow round after round")
+            test_upgrade_protocol(d)
+            test_unprivileged(d)
+            test_finished_upgrades(d)
             test_single_instance(d, tmp)
         finally:
             rc, log = d.stop()

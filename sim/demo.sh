@@ -57,7 +57,7 @@ start=$(date +%s)
 status=0
 "$bin/bbctl" --socket "$tmp/control.sock" start demo --to 7.9.4 --yes --watch || status=$?
 echo "== the upgrade took $(( $(date +%s) - start )) s; bbsim's report:"
-python3 - "$url" <<'PY'
+python3 - "$url" <<'PY' || status=$?
 import json, sys, urllib.request
 r = json.load(urllib.request.urlopen(sys.argv[1] + "/_sim/report"))
 u, c, q = r["upgrade"] or {}, r["critical_path"], r["requests"]
@@ -75,6 +75,7 @@ print("  API calls: %d" % sum(v if isinstance(v, int) else 0 for v in
 for i in r["invariants"]:
     print("  %s %s%s" % (i["id"], "ok" if i["ok"] else "VIOLATED",
           "" if i["ok"] else ": " + str(i["why"])))
+sys.exit(0 if r["ok"] and u.get("completed") else 1)
 PY
 [ $status -eq 0 ] || { echo "== the daemon's log:"; tail -20 "$tmp/daemon.log"; }
 exit $status

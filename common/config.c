@@ -52,7 +52,7 @@ struct key {
 	const char	*name;
 	setter		 set;
 	size_t		 off;		/* in struct config or struct deployment */
-	int		 min, max;	/* numbers, durations (seconds); max length of paths */
+	int		 min, max;	/* numbers, durations (ms); max length of paths */
 	int		(*valid)(const char *);	/* for set_string */
 	const struct choice *choices;	/* for set_choice */
 	const char	*def;		/* default, applied through the setter */
@@ -98,6 +98,10 @@ static const struct choice log_levels[] = {
 	{ "debug", LOG_DEBUG }, { NULL, 0 }
 };
 
+static const struct choice orders[] = {
+	{ "efficient", ORDER_EFFICIENT }, { "literal", ORDER_LITERAL }, { NULL, 0 }
+};
+
 static const struct choice failure_policies[] = {
 	{ "halt", ON_FAILURE_HALT }, { "retry", ON_FAILURE_RETRY },
 	{ "rollback", ON_FAILURE_ROLLBACK }, { NULL, 0 }
@@ -106,7 +110,7 @@ static const struct choice failure_policies[] = {
 #define CFG(f)		offsetof(struct config, f)
 #define DEP(f)		offsetof(struct deployment, f)
 #define EP(s)		(offsetof(struct deployment, endpoint) + (s) * sizeof(char *))
-#define DURATION	"seconds, or a number followed by s, m or h"
+#define DURATION	"seconds, or a number followed by ms, s, m or h"
 #define URL		"an http:// or https:// URL: a host, an optional :port and " \
 			"/path, no user@, query or fragment"
 #define SECRET		"an absolute path, or the name of a systemd credential " \
@@ -131,18 +135,18 @@ static const struct key daemon_keys[] = {
 	{ .name = "max_clients", .set = set_int, .off = CFG(max_clients),
 	  .min = 1, .max = 1024, .def = "64",
 	  .allowed = "a whole number from 1 to 1024" },
-	{ .name = "client_timeout", .set = set_duration, .off = CFG(client_timeout),
-	  .min = 1, .max = 3600, .def = "60",
+	{ .name = "client_timeout", .set = set_duration, .off = CFG(client_timeout_ms),
+	  .min = 1000, .max = 3600 * 1000, .def = "60",
 	  .allowed = "a duration from 1s to 1h: " DURATION },
-	{ .name = "poll_interval", .set = set_duration, .off = CFG(poll_interval),
-	  .min = 1, .max = 600, .def = "10",
-	  .allowed = "a duration from 1s to 10m: " DURATION },
-	{ .name = "stack_timeout", .set = set_duration, .off = CFG(stack_timeout),
-	  .min = 60, .max = 86400, .def = "3600",
-	  .allowed = "a duration from 1m to 24h: " DURATION },
-	{ .name = "node_timeout", .set = set_duration, .off = CFG(node_timeout),
-	  .min = 60, .max = 86400, .def = "1800",
-	  .allowed = "a duration from 1m to 24h: " DURATION },
+	{ .name = "poll_interval", .set = set_duration, .off = CFG(poll_interval_ms),
+	  .min = 200, .max = 600 * 1000, .def = "10",
+	  .allowed = "a duration from 200ms to 10m: " DURATION },
+	{ .name = "stack_timeout", .set = set_duration, .off = CFG(stack_timeout_ms),
+	  .min = 10 * 1000, .max = 86400 * 1000, .def = "3600",
+	  .allowed = "a duration from 10s to 24h: " DURATION },
+	{ .name = "node_timeout", .set = set_duration, .off = CFG(node_timeout_ms),
+	  .min = 10 * 1000, .max = 86400 * 1000, .def = "1800",
+	  .allowed = "a duration from 10s to 24h: " DURATION },
 };
 
 static const struct key deployment_keys[] = {
@@ -168,6 +172,9 @@ static const struct key deployment_keys[] = {
 	{ .name = "on_failure", .set = set_choice, .off = DEP(on_failure),
 	  .choices = failure_policies, .def = "halt",
 	  .allowed = "halt, retry or rollback" },
+	{ .name = "order", .set = set_choice, .off = DEP(order),
+	  .choices = orders, .def = "efficient",
+	  .allowed = "efficient or literal" },
 	{ .name = "aws_profile", .set = set_string, .off = DEP(aws_profile),
 	  .valid = syntax_profile,
 	  .allowed = "a profile name of up to 128 letters, digits, '_', '.' or '-'" },
@@ -184,6 +191,7 @@ static const struct key deployment_keys[] = {
 _Static_assert(nitems(daemon_keys) <= NKEYS_MAX, "too many daemon keys");
 /* set_choice stores through an int *. */
 _Static_assert(sizeof(enum on_failure) == sizeof(int), "enum on_failure is not an int");
+_Static_assert(sizeof(enum order) == sizeof(int), "enum order is not an int");
 _Static_assert(nitems(deployment_keys) <= NKEYS_MAX, "too many deployment keys");
 
 static const struct section daemon_section = {
@@ -294,21 +302,18 @@ set_duration(struct parse *p, const struct key *k, const char *v)
 
 	if ((end = syntax_digits(v, &n)) == NULL)
 		return bad_value(p, k, v, NULL);
-	switch (*end) {
-	case '\0':
-	case 's':
+	if (strcmp(end, "ms") == 0)
 		unit = 1;
-		break;
-	case 'm':
-		unit = 60;
-		break;
-	case 'h':
-		unit = 3600;
-		break;
-	default:
+	else if (*end == '\0' || strcmp(end, "s") == 0)
+		unit = 1000;
+	else if (strcmp(end, "m") == 0)
+		unit = 60 * 1000;
+	else if (strcmp(end, "h") == 0)
+		unit = 3600 * 1000;
+	else
 		return bad_value(p, k, v, NULL);
-	}
-	if ((*end != '\0' && end[1] != '\0') || n * unit < k->min || n * unit > k->max)
+	/* n is at most 18 digits: check before multiplying, so it cannot overflow. */
+	if (n > k->max / unit || n * unit < k->min)
 		return bad_value(p, k, v, NULL);
 	*(int *)field(p, k) = (int)(n * unit);
 	return 0;

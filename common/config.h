@@ -18,6 +18,11 @@ enum on_failure {
 	ON_FAILURE_ROLLBACK,	/* "rollback": roll back automatically */
 };
 
+enum order {
+	ORDER_EFFICIENT,	/* "efficient": replace all but the last k, retire those (default) */
+	ORDER_LITERAL,		/* "literal": the seed's order: replace all N, then remove k */
+};
+
 struct deployment {
 	char		*name;			/* from [deployment NAME] */
 	int		 line;			/* line of its section header */
@@ -29,6 +34,7 @@ struct deployment {
 	char		*password_file;		/* Basic auth password */
 	int		 surge;			/* extra nodes during the upgrade, 1..16; default 1 */
 	enum on_failure	 on_failure;
+	enum order	 order;
 	char		*aws_profile;		/* NULL: the standard chain */
 	char		*endpoint_url;		/* NULL or an override for every service */
 	char		*endpoint[AWS_SERVICE_COUNT];	/* per-service overrides, NULL if none */
@@ -42,10 +48,11 @@ struct config {
 	int		 log_level;		/* LOG_ERR..LOG_DEBUG (syslog.h); default LOG_INFO */
 	char		*control_group;		/* group allowed to mutate; NULL: root only */
 	int		 max_clients;		/* default 64, 1..1024 */
-	int		 client_timeout;	/* seconds an idle client may stay; default 60 */
-	int		 poll_interval;		/* seconds between observations; default 10 */
-	int		 stack_timeout;		/* seconds; default 3600 */
-	int		 node_timeout;		/* seconds for one node to be replaced; default 1800 */
+	/* Durations in milliseconds. */
+	int		 client_timeout_ms;	/* an idle client may stay; default 60 s */
+	int		 poll_interval_ms;	/* between observations; default 10 s */
+	int		 stack_timeout_ms;	/* one stack change; default 1 h */
+	int		 node_timeout_ms;	/* one node to be replaced; default 30 min */
 	struct deployment *deployments;
 	size_t		 ndeployments;
 };

@@ -182,7 +182,7 @@ idle_cb(uv_timer_t *t)
 static void
 idle_arm(struct client *c)
 {
-	uint64_t idle_ms = (uint64_t)ctl.cfg->client_timeout * 1000;
+	uint64_t idle_ms = (uint64_t)ctl.cfg->client_timeout_ms;
 
 	uv_timer_start(&c->idle, idle_cb, idle_ms, idle_ms);
 }

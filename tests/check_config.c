@@ -143,6 +143,7 @@ static const char full[] =
 	"password_file = /etc/bbupgraded/prod.password\n"
 	"surge = 3\n"
 	"on_failure = rollback\n"
+	"order = literal\n"
 	"aws_profile = bitbucket.admin\n"
 	"endpoint_url = http://127.0.0.1:4566\n"
 	"endpoint_url_cloudformation = http://127.0.0.1:9001/\n"
@@ -170,10 +171,10 @@ START_TEST(full_file)
 	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
 	ck_assert_str_eq(cfg.control_group, "bbops");
 	ck_assert_int_eq(cfg.max_clients, 8);
-	ck_assert_int_eq(cfg.client_timeout, 120);
-	ck_assert_int_eq(cfg.poll_interval, 5);
-	ck_assert_int_eq(cfg.stack_timeout, 7200);
-	ck_assert_int_eq(cfg.node_timeout, 900);
+	ck_assert_int_eq(cfg.client_timeout_ms, 120000);
+	ck_assert_int_eq(cfg.poll_interval_ms, 5000);
+	ck_assert_int_eq(cfg.stack_timeout_ms, 7200000);
+	ck_assert_int_eq(cfg.node_timeout_ms, 900000);
 	ck_assert_uint_eq(cfg.ndeployments, 2);
 
 	d = config_deployment(&cfg, "prod");
@@ -188,6 +189,7 @@ START_TEST(full_file)
 	ck_assert_ptr_null(d->token_file);
 	ck_assert_int_eq(d->surge, 3);
 	ck_assert_int_eq(d->on_failure, ON_FAILURE_ROLLBACK);
+	ck_assert_int_eq(d->order, ORDER_LITERAL);
 	ck_assert_str_eq(d->aws_profile, "bitbucket.admin");
 	ck_assert_str_eq(d->endpoint_url, "http://127.0.0.1:4566");
 	ck_assert_str_eq(d->endpoint[AWS_CLOUDFORMATION], "http://127.0.0.1:9001");
@@ -199,7 +201,7 @@ START_TEST(full_file)
 
 	d = config_deployment(&cfg, "staging-2");
 	ck_assert_ptr_eq(d, &cfg.deployments[1]);
-	ck_assert_int_eq(d->line, 31);
+	ck_assert_int_eq(d->line, 32);
 	ck_assert_str_eq(d->bitbucket_url, "http://10.0.0.5:7990");
 	ck_assert_str_eq(d->token_file, "/etc/bbupgraded/staging.token");
 	ck_assert_ptr_null(d->password_file);
@@ -222,10 +224,10 @@ check_daemon_defaults(void)
 	ck_assert_int_eq(cfg.log_level, LOG_INFO);
 	ck_assert_ptr_null(cfg.control_group);
 	ck_assert_int_eq(cfg.max_clients, 64);
-	ck_assert_int_eq(cfg.client_timeout, 60);
-	ck_assert_int_eq(cfg.poll_interval, 10);
-	ck_assert_int_eq(cfg.stack_timeout, 3600);
-	ck_assert_int_eq(cfg.node_timeout, 1800);
+	ck_assert_int_eq(cfg.client_timeout_ms, 60000);
+	ck_assert_int_eq(cfg.poll_interval_ms, 10000);
+	ck_assert_int_eq(cfg.stack_timeout_ms, 3600000);
+	ck_assert_int_eq(cfg.node_timeout_ms, 1800000);
 }
 
 START_TEST(defaults_empty_file)
@@ -252,6 +254,7 @@ START_TEST(defaults_deployment)
 	ck_assert_int_eq(d->line, 1);
 	ck_assert_int_eq(d->surge, 1);
 	ck_assert_int_eq(d->on_failure, ON_FAILURE_HALT);
+	ck_assert_int_eq(d->order, ORDER_EFFICIENT);
 	/* No CREDENTIALS_DIRECTORY: the daemon reports the missing token itself. */
 	ck_assert_ptr_null(d->token_file);
 	ck_assert_ptr_null(d->password_file);
@@ -412,20 +415,25 @@ static const struct value_case values[] = {
 	{ "daemon", "client_timeout", "0", "allowed: a duration from 1s to 1h" },
 	{ "daemon", "client_timeout", "3601", "from 1s to 1h" },
 	{ "daemon", "client_timeout", "61m", "from 1s to 1h" },
-	{ "daemon", "client_timeout", "1d", "followed by s, m or h" },
+	{ "daemon", "client_timeout", "1d", "followed by ms, s, m or h" },
 	{ "daemon", "client_timeout", "10ms", "from 1s to 1h" },
 	{ "daemon", "client_timeout", "s", "from 1s to 1h" },
 	{ "daemon", "client_timeout", "1.5h", "from 1s to 1h" },
 	{ "daemon", "client_timeout", "2 h", "from 1s to 1h" },
 	{ "daemon", "client_timeout", "-5", "from 1s to 1h" },
 	{ "daemon", "poll_interval", "10m", NULL },
-	{ "daemon", "poll_interval", "601s", "allowed: a duration from 1s to 10m" },
+	{ "daemon", "poll_interval", "601s", "allowed: a duration from 200ms to 10m" },
 	{ "daemon", "stack_timeout", "24h", NULL },
-	{ "daemon", "stack_timeout", "59", "allowed: a duration from 1m to 24h" },
-	{ "daemon", "stack_timeout", "25h", "from 1m to 24h" },
-	{ "daemon", "node_timeout", "1m", NULL },
-	{ "daemon", "node_timeout", "59s", "allowed: a duration from 1m to 24h" },
-	{ "daemon", "node_timeout", "99999999999h", "from 1m to 24h" },
+	{ "daemon", "stack_timeout", "9", "allowed: a duration from 10s to 24h" },
+	{ "daemon", "stack_timeout", "25h", "from 10s to 24h" },
+	{ "daemon", "node_timeout", "10s", NULL },
+	{ "daemon", "node_timeout", "9999ms", "allowed: a duration from 10s to 24h" },
+	{ "daemon", "node_timeout", "99999999999h", "from 10s to 24h" },
+	{ "daemon", "node_timeout", "999999999h", "from 10s to 24h" },
+	{ "daemon", "poll_interval", "200ms", NULL },
+	{ "daemon", "poll_interval", "199ms", "from 200ms to 10m" },
+	{ "daemon", "poll_interval", "1ms5", "from 200ms to 10m" },
+	{ "daemon", "poll_interval", "5mss", "from 200ms to 10m" },
 	{ "deployment", "region", "eu-west-1", NULL },
 	{ "deployment", "region", "us-gov-west-1", NULL },
 	{ "deployment", "region", "us-isob-east-1", NULL },
@@ -482,6 +490,8 @@ static const struct value_case values[] = {
 	{ "deployment", "surge", "17", "from 1 to 16" },
 	{ "deployment", "on_failure", "HALT", "allowed: halt, retry or rollback" },
 	{ "deployment", "on_failure", "ignore", "halt, retry or rollback" },
+	{ "deployment", "order", "literal", NULL },
+	{ "deployment", "order", "seed", "allowed: efficient or literal" },
 	{ "deployment", "aws_profile", "default", NULL },
 	{ "deployment", "aws_profile", "a/b", "allowed: a profile name" },
 	{ "deployment", "aws_profile", "a b", "a profile name" },
@@ -601,7 +611,7 @@ START_TEST(unknown_key)
 	FAILS(DEPLOYMENT("prod") "region_name = eu-west-1\n", 5,
 	    "[deployment prod] region_name: unknown key; allowed: region, stack, "
 	    "bitbucket_url, bitbucket_user, token_file, password_file, surge, on_failure, "
-	    "aws_profile, endpoint_url, endpoint_url_cloudformation, "
+	    "order, aws_profile, endpoint_url, endpoint_url_cloudformation, "
 	    "endpoint_url_auto_scaling, endpoint_url_ec2, endpoint_url_cloudwatch, "
 	    "endpoint_url_elastic_load_balancing, endpoint_url_sts");
 	FAILS("[daemon]\nsocket_path = /x\n", 2, "[daemon] socket_path: unknown key; "

@@ -39,7 +39,7 @@ setup(void)
 	snprintf(path, sizeof(path), "%s/control.sock", dir);
 	cfg.socket_path = strdup(path);
 	cfg.max_clients = 4;
-	cfg.client_timeout = 60;
+	cfg.client_timeout_ms = 60000;
 	dep.name = "prod";
 	dep.region = "eu-west-1";
 	dep.stack = "bitbucket-prod";
@@ -314,7 +314,7 @@ START_TEST(socket_idle_timeout)
 {
 	int fd;
 
-	cfg.client_timeout = 1;
+	cfg.client_timeout_ms = 1000;
 	ck_assert_int_eq(ctl_init(&loop, &cfg, store, -1), 0);
 	fd = client_connect();
 	client_send(fd, "{\"method\":", 10);	/* half a message, then silence */

@@ -202,16 +202,18 @@ create(struct shell *sh, struct shell_run *r, const struct shell_dep *dep,
 		return -1;
 	if ((rc = store_upgrade_create(sh->store, &row)) < 0 ||
 	    engine_upgrade_init(&r->u, row.id, dep->cfg->name, to, dep->cfg->surge,
-	    on_failure(dep->cfg->on_failure), false) == -1) {
+	    on_failure(dep->cfg->on_failure), dep->cfg->order == ORDER_LITERAL) == -1) {
 		store_rollback(sh->store);
 		return rc == -2 ? -2 : -1;
 	}
 	r->created_at = row.created_at;
 	if (engine_persist_save(sh->store, &r->u, &r->budget, false) == -1 ||
-	    engine_event(sh, &r->u, SHELL_INFO, "start", NULL, json_pack("{s:s, s:s, s:i}",
-	    "deployment", dep->cfg->name, "to", to, "surge", dep->cfg->surge),
-	    "upgrade %lld of %s to %s started (surge %d)", (long long)row.id,
-	    dep->cfg->name, to, dep->cfg->surge) == -1) {
+	    engine_event(sh, &r->u, SHELL_INFO, "start", NULL, json_pack("{s:s, s:s, s:i, s:b}",
+	    "deployment", dep->cfg->name, "to", to, "surge", dep->cfg->surge,
+	    "literal_order", r->u.literal_order),
+	    "upgrade %lld of %s to %s started (surge %d%s)", (long long)row.id,
+	    dep->cfg->name, to, dep->cfg->surge,
+	    r->u.literal_order ? ", the seed's literal order" : "") == -1) {
 		store_rollback(sh->store);
 		return -1;
 	}

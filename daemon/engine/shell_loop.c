@@ -42,7 +42,7 @@ engine_set_poll_ms(unsigned ms)
 unsigned
 engine_poll_ms(const struct shell *sh)
 {
-	return poll_override ? poll_override : (unsigned)sh->cfg->poll_interval * 1000;
+	return poll_override ? poll_override : (unsigned)sh->cfg->poll_interval_ms;
 }
 
 static void
@@ -127,9 +127,9 @@ timeout_ms(const struct shell *sh, enum engine_wait w)
 	case ENGINE_WAIT_CHANGESET:
 	case ENGINE_WAIT_STACK_UPDATE:
 	case ENGINE_WAIT_COUNTS:
-		return (int64_t)sh->cfg->stack_timeout * 1000;
+		return (int64_t)sh->cfg->stack_timeout_ms;
 	default:
-		return (int64_t)sh->cfg->node_timeout * 1000;
+		return (int64_t)sh->cfg->node_timeout_ms;
 	}
 }
 

@@ -3,6 +3,7 @@
 #   make            build bbupgraded and bbctl into $(O)/
 #   make check      install missing build dependencies (Debian 12), then run every test
 #   make demo       the rolling upgrade on the bundled simulator
+#   make bench-upgrade  efficiency, API calls, peak RSS and restart time of upgrades
 #   make install    install binaries, man pages, systemd units, example config
 #
 # Honours CC CFLAGS CPPFLAGS LDFLAGS PREFIX DESTDIR; WERROR=1 adds -Werror;
@@ -69,7 +70,7 @@ BINS = $(O)/bbupgraded $(O)/bbctl $(if $(wildcard sim/main.c),$(O)/bbsim)
 all: $(BINS)
 
 FORCE:
-.PHONY: FORCE all deps check test unit e2e lint-man lint-systemd demo install clean bench-idle bench-aws bench-sim
+.PHONY: FORCE all deps check test unit e2e lint-man lint-systemd demo install clean bench-idle bench-aws bench-sim bench-upgrade
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -153,6 +154,9 @@ bench-sim: $(O)/bench_sim $(BINS)
 
 bench-idle: $(BINS)
 	sh tests/bench/idle.sh $(O) 60
+
+bench-upgrade: $(BINS)
+	python3 tests/bench/upgrade.py $(O)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -30,7 +30,7 @@ cat >"$tmp/bbupgraded.conf" <<CONF
 [daemon]
 socket = $tmp/control.sock
 state_directory = $tmp/state
-poll_interval = 1s
+poll_interval = 500ms
 
 [deployment demo]
 region = us-east-1
@@ -70,8 +70,8 @@ if u:
              u["drains"]["clean"], u["drains"]["forced"]))
 print("  user requests: %d served, %d failed %s" % (q["served"], q["failed"],
       {k: v for k, v in q["failed_by_reason"].items() if v}))
-print("  API calls: %d" % sum(v if isinstance(v, int) else 0 for v in
-      r["api_calls"].values()) if isinstance(r["api_calls"], dict) else "")
+print("  API calls: %d (%d throttled)" % (r["api_calls"]["total"],
+      r["api_calls"]["throttled"]))
 for i in r["invariants"]:
     print("  %s %s%s" % (i["id"], "ok" if i["ok"] else "VIOLATED",
           "" if i["ok"] else ": " + str(i["why"])))

@@ -2574,22 +2574,40 @@ START_TEST(retire_last_originals)
 	expect_act(f, ENGINE_ACT_PROTECT);		/* the survivors first */
 	ck_assert(f->d.act.protect);
 	ck_assert_uint_eq(f->d.act.ntargets, 4);
-	for (int i = 5; i <= 8; i++)
-		oi(&f->o, i)->protected = true;
-	expect_act(f, ENGINE_ACT_PROTECT);		/* then the leaver loses it */
+	apply_done(f);
+	/* Then the leaver loses it, before AWS shows the first: one wait for both. */
+	expect_act(f, ENGINE_ACT_PROTECT);
 	ck_assert(!f->d.act.protect);
 	expect_target(&f->d, 0, 4);
+	apply_done(f);
+	expect_wait(f, ENGINE_WAIT_PROTECTION);
+	for (int i = 5; i <= 8; i++)
+		oi(&f->o, i)->protected = true;
+	expect_wait(f, ENGINE_WAIT_PROTECTION);
 	oi(&f->o, 4)->protected = false;
 	expect_act(f, ENGINE_ACT_DEREGISTER);
 	ck_assert_int_eq(f->d.act.purpose, ENGINE_PURPOSE_LEAVER);
 	apply_done(f);
-	oi(&f->o, 4)->elb = ENGINE_ELB_NOT_REGISTERED;
-	expect_act(f, ENGINE_ACT_DRAINED);
-	engine_apply(&f->u, &f->d, NULL);
-	expect_act(f, ENGINE_ACT_CREATE_CHANGESET);	/* the counts back down */
+	/* The counts go down while it drains: scale-in waits for the drain (18). */
+	oi(&f->o, 4)->elb = ENGINE_ELB_DRAINING;
+	expect_act(f, ENGINE_ACT_CREATE_CHANGESET);
 	ck_assert_str_eq(f->d.act.version, TO);
 	ck_assert_int_eq(f->d.act.min, 4);
 	ck_assert_int_eq(f->d.act.max, 8);
+	apply_done(f);
+	cs_good(&f->o, f->u.stack.changeset);
+	f->o.cs.nchanges = 1;
+	expect_act(f, ENGINE_ACT_EXECUTE_CHANGESET);
+	ck_assert_int_eq(engine_guard(&f->u, &f->o, &f->d), ENGINE_ACT);
+	/* Still in service, not draining: the guard refuses (I4). */
+	oi(&f->o, 4)->elb = ENGINE_ELB_IN_SERVICE;
+	ck_assert_int_eq(engine_guard(&f->u, &f->o, &f->d), ENGINE_HALT);
+	ck_assert_ptr_nonnull(strstr(f->d.message, "I4"));
+	/* The drain's end is recorded whenever it comes, even during the change. */
+	oi(&f->o, 4)->elb = ENGINE_ELB_NOT_REGISTERED;
+	expect_act(f, ENGINE_ACT_DRAINED);
+	engine_apply(&f->u, &f->d, NULL);
+	ck_assert_int_eq(un(&f->u, 4)->step, ENGINE_STEP_DRAINED);
 	free(f);
 }
 END_TEST

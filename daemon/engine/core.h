@@ -818,6 +818,8 @@ int	engine_stack_change(struct engine_ctx *, const char *version, int min, int m
 int	engine_stack_failed(struct engine_ctx *);
 int	engine_protection(struct engine_ctx *, const int *idx, size_t n, bool on,
 	    const char *why);
+int	engine_protection_ask(struct engine_ctx *, const int *idx, size_t n, bool on,
+	    const char *why);
 int	engine_settle(struct engine_ctx *);
 bool	engine_stack_planned(const struct engine_ctx *);
 int	engine_stack_as_planned(struct engine_ctx *);

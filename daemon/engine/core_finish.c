@@ -195,8 +195,10 @@ restore_protection(struct engine_ctx *c)
 		else
 			off[noff++] = (int)i;
 	}
-	if ((r = engine_protection(c, on, non, true, "as before the upgrade")) !=
-	    ENGINE_NEXT)
+	if ((r = engine_protection_ask(c, on, non, true, "as before the upgrade")) !=
+	    ENGINE_NEXT || (r = engine_protection_ask(c, off, noff, false, "as before "
+	    "the upgrade")) != ENGINE_NEXT || (r = engine_protection(c, on, non, true,
+	    "as before the upgrade")) != ENGINE_NEXT)
 		return r;
 	return engine_protection(c, off, noff, false, "as before the upgrade");
 }

@@ -138,9 +138,12 @@ check_removal(const struct engine_ctx *c, char *why)
 		if (idx < 0 || u->nodes[idx].purpose != ENGINE_PURPOSE_LEAVER)
 			return violation(why, "I3: scale-in could pick %s, which is not a node "
 			    "to remove", in->id);
-		if (in->elb != ENGINE_ELB_NOT_REGISTERED)
+		/* A leaver we deregistered may still drain: scale-in waits for it (18). */
+		if (in->elb != ENGINE_ELB_NOT_REGISTERED &&
+		    !(in->elb == ENGINE_ELB_DRAINING &&
+		    u->nodes[idx].step == ENGINE_STEP_DRAINING))
 			return violation(why, "I4: scale-in could pick %s while the load "
-			    "balancer still has it", in->id);
+			    "balancer still serves through it", in->id);
 		if (engine_serving(o, &u->nodes[idx]))
 			serving--;
 	}

@@ -106,7 +106,12 @@ drain_leavers(struct engine_ctx *c, const int *lv, size_t nlv)
 	return ENGINE_DECIDED;
 }
 
-/* Leavers registered, draining, drained: the next step of their drain. */
+/*
+ * Leavers registered, draining, drained: deregister the live ones and record each one
+ * the load balancer let go. ENGINE_NEXT once none is registered: the counts may then
+ * go down while they still drain, since the group's own scale-in waits for the
+ * draining (behaviour 18), so the drain and the stack change overlap.
+ */
 static int
 drain_step(struct engine_ctx *c, const int *lv, size_t nlv)
 {
@@ -122,33 +127,20 @@ drain_step(struct engine_ctx *c, const int *lv, size_t nlv)
 		    !engine_removal_committed(u))	/* I4: a lagging or changed view */
 			return engine_wait(c, ENGINE_WAIT_DRAIN, "%s: the load balancer "
 			    "reports it registered again; not removing it yet", n->id);
-		if (n->step != ENGINE_STEP_LIVE && n->step != ENGINE_STEP_DRAINING)
-			continue;
-		if (in != NULL && in->elb == ENGINE_ELB_NOT_REGISTERED) {
+		if (n->step == ENGINE_STEP_DRAINING &&
+		    (in == NULL || in->elb == ENGINE_ELB_NOT_REGISTERED)) {
+			/* Gone unseen: the group ended the drain, within the timeout. */
 			engine_act(c, ENGINE_ACT_DRAINED, "%s left the load balancer (drain %s)",
-			    n->id, in->drain_timed_out ? "forced by the draining timeout" :
-			    "clean");
-			c->d->drain = in->drain_timed_out ? ENGINE_DRAIN_FORCED :
-			    ENGINE_DRAIN_CLEAN;
+			    n->id, in == NULL ? "ended by the group's scale-in" :
+			    in->drain_timed_out ? "forced by the draining timeout" : "clean");
+			c->d->drain = in != NULL && in->drain_timed_out ?
+			    ENGINE_DRAIN_FORCED : ENGINE_DRAIN_CLEAN;
 			engine_add_target(&c->d->act, n->id);
 			return ENGINE_DECIDED;
 		}
 		live = live || n->step == ENGINE_STEP_LIVE;
 	}
-	if (live)
-		return drain_leavers(c, lv, nlv);
-	for (size_t i = 0; i < nlv; i++) {
-		if (u->nodes[lv[i]].step != ENGINE_STEP_DRAINING)
-			continue;
-		engine_wait(c, ENGINE_WAIT_DRAIN, "%s: draining before removal",
-		    u->nodes[lv[i]].id);
-		if (engine_deadline(c))
-			return engine_halt(c, ENGINE_HALT_DRAIN_STUCK, "%s was deregistered but "
-			    "the load balancer still had it past the deadline; it is drained "
-			    "but alive: `bbctl resume` waits again", u->nodes[lv[i]].id);
-		return ENGINE_DECIDED;
-	}
-	return ENGINE_NEXT;
+	return live ? drain_leavers(c, lv, nlv) : ENGINE_NEXT;
 }
 
 /* After the counts went down: exactly the leavers leave, the group and Bitbucket. */
@@ -217,6 +209,9 @@ reregister(struct engine_ctx *c, const int *lv, size_t nlv)
 	return engine_wait(c, ENGINE_WAIT_NODE_READY, "waiting for a safe point");
 }
 
+#define STAY	"the nodes that stay, so that scale-in can only pick the leavers"
+#define LEAVE	"the leavers, so that scale-in picks them"
+
 int
 engine_phase_retire(struct engine_ctx *c)
 {
@@ -246,10 +241,11 @@ engine_phase_retire(struct engine_ctx *c)
 		return reregister(c, lv, nlv);
 	}
 	nsv = collect(u, survivor, sv);
-	if ((r = engine_protection(c, sv, nsv, true, "the nodes that stay, so that "
-	    "scale-in can only pick the leavers")) != ENGINE_NEXT ||
-	    (r = engine_protection(c, lv, nlv, false, "the leavers, so that scale-in "
-	    "picks them")) != ENGINE_NEXT || (r = drain_step(c, lv, nlv)) != ENGINE_NEXT)
+	if ((r = engine_protection_ask(c, sv, nsv, true, STAY)) != ENGINE_NEXT ||
+	    (r = engine_protection_ask(c, lv, nlv, false, LEAVE)) != ENGINE_NEXT ||
+	    (r = engine_protection(c, sv, nsv, true, STAY)) != ENGINE_NEXT ||
+	    (r = engine_protection(c, lv, nlv, false, LEAVE)) != ENGINE_NEXT ||
+	    (r = drain_step(c, lv, nlv)) != ENGINE_NEXT)
 		return r;
 	if ((r = engine_stack_change(c, c->want, u->orig_min, u->orig_max, true)) !=
 	    ENGINE_NEXT)

@@ -14,12 +14,13 @@
 #include "daemon/engine/core.h"
 
 /*
- * Makes the scale-in protection of the nodes idx[] equal to on: ENGINE_NEXT when AWS
- * shows it, else the call or the wait for it to show.
+ * Asks for the scale-in protection of the nodes idx[] to be on: the call, or
+ * ENGINE_NEXT once AWS shows it or it has been asked for (wait false) or ENGINE_NEXT
+ * only when AWS shows it, the wait for that meanwhile (wait true).
  */
-int
-engine_protection(struct engine_ctx *c, const int *idx, size_t n, bool on,
-    const char *why)
+static int
+protection(struct engine_ctx *c, const int *idx, size_t n, bool on, const char *why,
+    bool wait)
 {
 	const struct engine_upgrade *u = c->u;
 	enum engine_prot_req req = on ? ENGINE_PROT_ON : ENGINE_PROT_OFF;
@@ -36,7 +37,7 @@ engine_protection(struct engine_ctx *c, const int *idx, size_t n, bool on,
 		engine_add_target(&a, nd->id);
 		asked = asked && nd->prot_req == req;
 	}
-	if (a.ntargets == 0)
+	if (a.ntargets == 0 || (asked && !wait))
 		return ENGINE_NEXT;
 	if (asked) {
 		engine_wait(c, ENGINE_WAIT_PROTECTION, "waiting for AWS to show scale-in "
@@ -55,6 +56,25 @@ engine_protection(struct engine_ctx *c, const int *idx, size_t n, bool on,
 	c->d->act.ntargets = a.ntargets;
 	c->d->act.protect = on;
 	return ENGINE_DECIDED;
+}
+
+/* ENGINE_NEXT when AWS shows the protection; else the call, or the wait for it. */
+int
+engine_protection(struct engine_ctx *c, const int *idx, size_t n, bool on,
+    const char *why)
+{
+	return protection(c, idx, n, on, why, true);
+}
+
+/*
+ * ENGINE_NEXT once the protection is asked for, shown or not: so that two calls can
+ * go out before one wait for both to show (behaviour 10's lag, paid once).
+ */
+int
+engine_protection_ask(struct engine_ctx *c, const int *idx, size_t n, bool on,
+    const char *why)
+{
+	return protection(c, idx, n, on, why, false);
 }
 
 static int

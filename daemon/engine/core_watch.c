@@ -74,8 +74,9 @@ check_vanished(struct engine_ctx *c)
 
 		if (!engine_alive(n))
 			continue;
-		/* A drained leaver goes by scale-in: that is the point of draining it. */
-		if (n->purpose == ENGINE_PURPOSE_LEAVER && n->step == ENGINE_STEP_DRAINED)
+		/* A deregistered leaver goes by scale-in: that is the point of draining it. */
+		if (n->purpose == ENGINE_PURPOSE_LEAVER && (n->step == ENGINE_STEP_DRAINED ||
+		    n->step == ENGINE_STEP_DRAINING))
 			continue;
 		/* Our update rolling back scales in by AWS's choice; the originals are protected. */
 		if (n->role != ENGINE_ROLE_ORIGINAL && u->stack.step == ENGINE_SC_EXECUTING &&

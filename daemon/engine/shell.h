@@ -35,6 +35,8 @@ struct aws_op;
 #define SHELL_ERR_MAX		1024
 #define SHELL_STEPS_MAX		64	/* bookkeeping decisions on one observation */
 #define SHELL_CPU_WINDOW_S	600
+/* CloudWatch has a CPU figure a minute at best: reading it more often buys nothing. */
+#define SHELL_CPU_REFRESH_MS	60000
 /* Not a part of the core's: the group's hooks and refreshes, read for preflight. */
 #define SHELL_OBS_EXTRAS	0x10000u
 
@@ -51,12 +53,34 @@ struct shell_topology {
 	int		 drain_timeout_s;	/* -1: unknown */
 };
 
+/* The last CPU figures read, reused for SHELL_CPU_REFRESH_MS. */
+struct shell_cpu {
+	uint64_t	 at;			/* engine_mono_ms(); 0: never read */
+	size_t		 n;
+	char		 id[ENGINE_NODES_MAX][ENGINE_ID_MAX];
+	bool		 has[ENGINE_NODES_MAX];
+	double		 cpu[ENGINE_NODES_MAX];
+};
+
+/*
+ * The private IPs of the group's instances (an instance keeps its IP for life):
+ * DescribeInstances is skipped while every instance of the last listing has one.
+ */
+struct shell_ips {
+	bool		 complete;
+	size_t		 n;
+	char		 id[ENGINE_NODES_MAX][ENGINE_ID_MAX];
+	char		 ip[ENGINE_NODES_MAX][ENGINE_IP_MAX];
+};
+
 /* One [deployment]: its clients, made when first needed, and its topology. */
 struct shell_dep {
 	const struct deployment	*cfg;
 	struct aws_client	*aws;
 	struct bitbucket	*bb;
 	struct shell_topology	 topo;
+	struct shell_cpu	 cpu;
+	struct shell_ips	 ips;
 };
 
 struct shell_run;

@@ -393,6 +393,10 @@ engine_obs_ec2(struct shell_obs *ob)
 
 	if (group[0][0] == '\0')
 		return;
+	if (ob->dep->ips.complete) {	/* every instance's IP is known (shell.h) */
+		ob->ok |= ENGINE_OBS_EC2;
+		return;
+	}
 	s = engine_obs_slot(ob, ENGINE_OBS_EC2);
 	engine_obs_started(ob, s, aws_ec2_describe_instances(ob->dep->aws, &in, on_ec2,
 	    s), "DescribeInstances");

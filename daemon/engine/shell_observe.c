@@ -348,6 +348,37 @@ wave_main(struct shell_obs *ob)
 /* --- wave 2: CPU of the instances the group listed ------------------------------ */
 
 static void
+cpu_remember(struct shell_cpu *m, const struct aws_cw_cpus *c)
+{
+	m->n = 0;
+	for (size_t i = 0; i < c->n && m->n < ENGINE_NODES_MAX; i++, m->n++) {
+		engine_strlcpy(m->id[m->n], c->items[i].instance_id, ENGINE_ID_MAX);
+		m->has[m->n] = c->items[i].has_data;
+		m->cpu[m->n] = c->items[i].average;
+	}
+	m->at = engine_mono_ms();
+}
+
+/* The remembered figures, if recent enough; instances new since then have none yet. */
+static bool
+cpu_recall(const struct shell_cpu *m, struct engine_obs *o)
+{
+	if (m->at == 0 || engine_mono_ms() - m->at >= SHELL_CPU_REFRESH_MS)
+		return false;
+	for (size_t j = 0; j < o->asg.ninst; j++) {
+		struct engine_obs_instance *in = &o->asg.inst[j];
+
+		in->has_cpu = false;
+		for (size_t i = 0; i < m->n; i++)
+			if (strcmp(in->id, m->id[i]) == 0) {
+				in->has_cpu = m->has[i];
+				in->cpu = m->has[i] ? m->cpu[i] : 0;
+			}
+	}
+	return true;
+}
+
+static void
 on_cpu(const struct aws_result *r, const struct aws_cw_cpus *c, void *arg)
 {
 	struct obs_slot *s = arg;
@@ -359,6 +390,7 @@ on_cpu(const struct aws_result *r, const struct aws_cw_cpus *c, void *arg)
 		engine_obs_aws_error(ob, ENGINE_OBS_CPU, "GetMetricData", r);
 	else {
 		engine_tr_cpu(ob->r.o, c);
+		cpu_remember(&ob->dep->cpu, c);
 		ob->ok |= ENGINE_OBS_CPU;
 	}
 	engine_obs_slot_done(ob, s);
@@ -374,7 +406,7 @@ wave_cpu(struct shell_obs *ob)
 
 	if (!(ob->want & ENGINE_OBS_CPU) || !(ob->ok & ENGINE_OBS_ASG))
 		return;
-	if (a->ninst == 0) {
+	if (a->ninst == 0 || cpu_recall(&ob->dep->cpu, ob->r.o)) {
 		ob->ok |= ENGINE_OBS_CPU;
 		return;
 	}
@@ -387,17 +419,36 @@ wave_cpu(struct shell_obs *ob)
 
 /* --- the end: merge, and tell ------------------------------------------------- */
 
+/* The IP of an instance: as DescribeInstances said now, or as remembered. */
+static void
+merge_ip(struct shell_obs *ob, const struct shell_ips *old,
+    struct engine_obs_instance *in)
+{
+	for (size_t j = 0; j < ob->nec2; j++)
+		if (strcmp(ob->ec2[j].id, in->id) == 0)
+			engine_strlcpy(in->ip, ob->ec2[j].ip, sizeof(in->ip));
+	for (size_t j = 0; in->ip[0] == '\0' && j < old->n; j++)
+		if (strcmp(old->id[j], in->id) == 0)
+			engine_strlcpy(in->ip, old->ip[j], sizeof(in->ip));
+}
+
 static void
 merge_instances(struct shell_obs *ob)
 {
 	struct engine_obs_asg *a = &ob->r.o->asg;
+	struct shell_ips *ips = &ob->dep->ips, old = *ips;
 
+	ips->n = 0;
+	ips->complete = true;
 	for (size_t i = 0; i < a->ninst; i++) {
 		struct engine_obs_instance *in = &a->inst[i];
 
-		for (size_t j = 0; j < ob->nec2; j++)
-			if (strcmp(ob->ec2[j].id, in->id) == 0)
-				engine_strlcpy(in->ip, ob->ec2[j].ip, sizeof(in->ip));
+		merge_ip(ob, &old, in);
+		ips->complete = ips->complete && in->ip[0] != '\0';
+		if (in->ip[0] != '\0' && ips->n < ENGINE_NODES_MAX) {
+			engine_strlcpy(ips->id[ips->n], in->id, ENGINE_ID_MAX);
+			engine_strlcpy(ips->ip[ips->n++], in->ip, ENGINE_IP_MAX);
+		}
 		/* Not listed by DescribeInstanceHealth: not registered. */
 		in->elb = ENGINE_ELB_NOT_REGISTERED;
 		for (size_t j = 0; j < ob->nelb; j++)

@@ -601,6 +601,7 @@ enum engine_wait {
 	ENGINE_WAIT_TERMINATION,
 	ENGINE_WAIT_SCALE_IN,
 	ENGINE_WAIT_STABLE,
+	ENGINE_WAIT_VISIBLE,		/* an open intent's effect, shown with a lag */
 };
 
 struct engine_problem {

@@ -131,6 +131,7 @@ static const char *const waits[] = {
 	[ENGINE_WAIT_BACKOFF] = "backoff",
 	[ENGINE_WAIT_PAUSED] = "paused",
 	[ENGINE_WAIT_INTENT] = "intent",
+	[ENGINE_WAIT_VISIBLE] = "visible",
 	[ENGINE_WAIT_ZDU] = "zdu",
 	[ENGINE_WAIT_CONFIRM] = "confirm",
 	[ENGINE_WAIT_PROTECTION] = "protection",

@@ -4,7 +4,8 @@
  * intent is done; if it shows that nothing happened and the call is safe to send again
  * (its token or its nature makes a repeat harmless), it is sent again under the same
  * journal row; a termination is never sent again on a guess (behaviour 12: the group's
- * own view lags), only after its deadline shows that it did not happen.
+ * own view lags), only once no activity for it has shown within the window in which
+ * AWS shows one.
  */
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +65,23 @@ level(struct engine_ctx *c, bool done, const char *what)
 	return resolved(c, done ? ENGINE_RESOLVE_DONE : ENGINE_RESOLVE_REISSUE, what);
 }
 
+/*
+ * Protection and processes show with a lag (behaviour 10): an effect not shown yet
+ * may still come. Sent again only once the window for it to show has passed, so that
+ * a call that did happen before a crash is not made twice (I5).
+ */
+static int
+lagging(struct engine_ctx *c, bool done, const char *what)
+{
+	if (done)
+		return resolved(c, ENGINE_RESOLVE_DONE, what);
+	engine_wait(c, ENGINE_WAIT_VISIBLE, "resolving %s %s: not shown yet, and AWS shows "
+	    "it with a lag", engine_act_name(c->u->intent.kind), c->u->intent.token);
+	if (engine_deadline(c))
+		return resolved(c, ENGINE_RESOLVE_REISSUE, "it never showed");
+	return ENGINE_DECIDED;
+}
+
 static int
 zdu_post(struct engine_ctx *c, bool done, bool again)
 {
@@ -89,11 +107,12 @@ terminate(struct engine_ctx *c)
 	}
 	if (in == NULL || !engine_in_group(in))
 		return resolved(c, ENGINE_RESOLVE_DONE, "the instance is leaving the group");
-	engine_wait(c, ENGINE_WAIT_INTENT, "resolving the termination of %s: no activity "
+	/* The activity is the record (12); it shows within the window, if it exists. */
+	engine_wait(c, ENGINE_WAIT_VISIBLE, "resolving the termination of %s: no activity "
 	    "seen yet", id);
 	if (engine_deadline(c))
-		return resolved(c, ENGINE_RESOLVE_NOT_DONE, "no activity appeared before the "
-		    "deadline");
+		return resolved(c, ENGINE_RESOLVE_NOT_DONE, "no activity appeared in time: "
+		    "the call never reached AWS");
 	return ENGINE_DECIDED;
 }
 
@@ -144,12 +163,12 @@ engine_resolve_intent(struct engine_ctx *c)
 	case ENGINE_ACT_ZDU_CANCEL:
 		return zdu_post(c, !z->upgrade_mode, z->state == ZDU_READY_TO_UPGRADE);
 	case ENGINE_ACT_PROTECT:
-		return level(c, all_targets(c, protected_as_asked), "protection as asked");
+		return lagging(c, all_targets(c, protected_as_asked), "protection as asked");
 	case ENGINE_ACT_SUSPEND:
-		return level(c, (o->asg.suspended & a->processes) == a->processes,
+		return lagging(c, (o->asg.suspended & a->processes) == a->processes,
 		    "the processes show as suspended");
 	case ENGINE_ACT_RESUME:
-		return level(c, (o->asg.suspended & a->processes) == 0,
+		return lagging(c, (o->asg.suspended & a->processes) == 0,
 		    "the processes show as resumed");
 	case ENGINE_ACT_DEREGISTER:
 		return level(c, all_targets(c, deregistered), "the load balancer lets go");

@@ -26,6 +26,7 @@
 
 #define EVENTS_SLACK_MS	(10 * 60 * 1000)	/* clocks differ; events are read back further */
 #define BACKOFF_MAX_MS	(60 * 1000)
+#define VISIBLE_MIN_MS	(10 * 1000)
 
 static unsigned poll_override;
 
@@ -123,6 +124,10 @@ timeout_ms(const struct shell *sh, enum engine_wait w)
 	case ENGINE_WAIT_BACKOFF:
 	case ENGINE_WAIT_PAUSED:
 		return -1;
+	case ENGINE_WAIT_VISIBLE:
+		/* AWS's lag is seconds: a few polls, and never less than 10 s. */
+		return 4 * (int64_t)engine_poll_ms(sh) > VISIBLE_MIN_MS ?
+		    4 * (int64_t)engine_poll_ms(sh) : VISIBLE_MIN_MS;
 	case ENGINE_WAIT_STACK_IDLE:
 	case ENGINE_WAIT_CHANGESET:
 	case ENGINE_WAIT_STACK_UPDATE:
@@ -283,7 +288,7 @@ tell_errors(struct shell_run *r, const struct shell_obs_result *res)
 	engine_strlcpy(r->last_error, res->errors, sizeof(r->last_error));
 	engine_event(r->sh, &r->u, SHELL_WARNING, "error", NULL,
 	    json_pack("{s:s, s:b, s:b}", "errors", res->errors, "transient",
-	    res->o->transient, "denied", res->o->denied), "reading AWS or Bitbucket "
+	    r->obs->transient, "denied", r->obs->denied), "reading AWS or Bitbucket "
 	    "failed: %s", res->errors);
 }
 
@@ -361,10 +366,10 @@ preflight_unreadable(struct shell_run *r, const struct shell_obs_result *res)
 
 	if (r->u.phase != ENGINE_PH_PREFLIGHT || r->u.intent_pending ||
 	    r->u.state != ENGINE_STATE_RUNNING || res->failed == 0 ||
-	    res->o->transient || res->o->denied)
+	    r->obs->transient || r->obs->denied)
 		return false;
 	memset(d, 0, sizeof(*d));
-	engine_preflight(res->o, &t, &d->problems);
+	engine_preflight(r->obs, &t, &d->problems);
 	if (d->problems.n < ENGINE_PROBLEMS_MAX)
 		engine_fmt(d->problems.p[d->problems.n++].text,
 		    sizeof(d->problems.p[0].text), "%s", res->errors);

@@ -1,10 +1,11 @@
 /*
  * The simulator's own control surface, under /_sim/ on the same loopback port: health,
- * counters, the fault table, the error texts, the credentials' lifetime; the views of
- * the simulated world (state, history, report) and the operator's hand are in
- * admin_state.c, admin_report.c and admin_faults.c. Also the context's life cycle,
- * its clock and the counters it keeps. No authentication: bbsim listens on 127.0.0.1
- * only and holds nothing but test credentials; no secret is ever shown here.
+ * counters, the fault rules and the requests they hold, the error texts, the
+ * credentials' lifetime; the views of the simulated world (state, history, report)
+ * and the operator's hand are in admin_state.c, admin_report.c and admin_faults.c.
+ * Also the context's life cycle, its clock and the counters it keeps. No
+ * authentication: bbsim listens on 127.0.0.1 only and holds nothing but test
+ * credentials; no secret is ever shown here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +104,8 @@ sim_init(struct sim *sim, const struct sim_options *opt)
 		return -1;
 	if (opt->lifetime > 0)
 		sim->creds.lifetime = opt->lifetime;
-	sim->counters = json_pack("{s{} s{} s{} s{} s{}}", "api_calls", "throttled",
-	    "auth_failures", "regions", "imds");
+	sim->counters = json_pack("{s{} s{} s{} s{} s{} s{}}", "api_calls",
+	    "throttled", "auth_failures", "regions", "imds", "faults");
 	if (sim->counters == NULL || sim_sts_init() == -1) {
 		json_decref(sim->counters);
 		return -1;
@@ -369,6 +370,8 @@ sim_admin_handle(struct sim *sim, const struct sim_req *req, struct sim_resp *re
 		counters(sim, req, resp);
 	else if (strcmp(p, "faults") == 0 && allowed(req, resp, " GET, POST,"))
 		faults(sim, req, resp);
+	else if (strcmp(p, "held") == 0 && allowed(req, resp, " GET,"))
+		sim_resp_json(resp, 200, sim_server_held_json());
 	else if (strcmp(p, "errors") == 0 && allowed(req, resp, " GET, POST,"))
 		errors(req, resp);
 	else if (strcmp(p, "credentials") == 0 && allowed(req, resp, " GET, POST,"))

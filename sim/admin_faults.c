@@ -4,7 +4,10 @@
  * which no client of the AWS API should be blamed for (it is not counted as an API
  * call of the run). Faults drawn at launch (node_error, node_stuck) hit nodes
  * launched after they are set; the others, the next occasion. A fault set to
- * "once" is armed again each time it is set.
+ * "once" is armed again each time it is set. Also the CPU load that drives the
+ * template's alarms, and what the daemon's preflight refuses (aws-behaviours.md
+ * 15): Standby members, lifecycle hooks, an instance refresh, ELB health checks,
+ * standby mode, new instances protected.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -50,6 +53,11 @@ struct change {
 	int			 refail;	/* finalize_fail armed again */
 	struct sim_instance	*cut;		/* made unreachable ... */
 	int64_t			 cut_ms;	/* ... this long */
+	int			 load_set;	/* cpu_load given */
+	int			 db_set;	/* db_master given */
+	int			 refresh;	/* instance_refresh: -1 not given */
+	int			 newprot;	/* new_instances_protected: -1 not given */
+	struct sim_instance	*standby_in, *standby_out;
 };
 
 static int
@@ -96,10 +104,116 @@ set_unreachable(struct sim *sim, struct change *c, json_t *v, char *err, size_t 
 	return 0;
 }
 
+/* A running member by id or private IP, for a fault aimed at one node. */
+static struct sim_instance *
+node_of(struct sim *sim, json_t *v)
+{
+	struct sim_instance	*in;
+	const char		*who = json_string_value(v);
+
+	if (who == NULL)
+		return NULL;
+	if ((in = sim_ec2_find(sim->model, who)) == NULL)
+		in = sim_ec2_find_ip(sim->model, who);
+	return in != NULL && in->member && in->state == SIM_EC2_RUNNING ? in : NULL;
+}
+
+/* "standby" (enter) or "exit_standby": {"standby": "i-..." or an IP}. */
+static int
+set_standby(struct sim *sim, struct change *c, const char *key, json_t *v, char *err,
+    size_t errlen)
+{
+	struct sim_instance	*in = node_of(sim, v);
+	struct sim_err		 e;
+	int			 enter = strcmp(key, "standby") == 0;
+
+	if (in == NULL) {
+		snprintf(err, errlen, "%s: an id or address of a running member", key);
+		return -1;
+	}
+	if (sim_asg_standby_check(sim->model, in, enter, &e) == -1) {
+		snprintf(err, errlen, "%s: %s", key, e.message);
+		return -1;
+	}
+	*(enter ? &c->standby_in : &c->standby_out) = in;
+	return 0;
+}
+
+/* ["launching", "terminating"], or [] for none. */
+static int
+set_hooks(struct change *c, json_t *v, char *err, size_t errlen)
+{
+	unsigned	 h, set = 0;
+	size_t		 i;
+	json_t		*x;
+
+	if (!json_is_array(v))
+		goto bad;
+	json_array_foreach(v, i, x) {
+		if (!json_is_string(x) || (h = sim_hook_lookup(json_string_value(x))) == 0)
+			goto bad;
+		set |= h;
+	}
+	c->p.lifecycle_hooks = set;
+	return 0;
+bad:
+	snprintf(err, errlen, "lifecycle_hooks: a list of \"launching\" and "
+	    "\"terminating\"");
+	return -1;
+}
+
+static int
+set_load(struct change *c, json_t *v, char *err, size_t errlen)
+{
+	double	 load = json_number_value(v);
+
+	if ((json_is_string(v) && sim_cpu_load_parse(json_string_value(v), &load) == -1) ||
+	    (!json_is_string(v) && !json_is_number(v)) || !(load >= 0 && load <= 10)) {
+		snprintf(err, errlen, "cpu_load: normal, high, low or a multiplier 0 to 10");
+		return -1;
+	}
+	c->p.cpu_load = load;
+	c->load_set = 1;
+	return 0;
+}
+
+/* The group's and stack's settings: 0 set, -1 refused, 1 not one of them. */
+static int
+set_config(struct change *c, const char *key, json_t *v)
+{
+	const char	*s = json_string_value(v);
+
+	if (strcmp(key, "instance_refresh") == 0 && json_is_boolean(v))
+		c->p.instance_refresh = c->refresh = json_is_true(v);
+	else if (strcmp(key, "new_instances_protected") == 0 && json_is_boolean(v))
+		c->newprot = json_is_true(v);
+	else if (strcmp(key, "health_check_type") == 0 && s != NULL &&
+	    (strcmp(s, "EC2") == 0 || strcmp(s, "ELB") == 0))
+		c->p.health_check_elb = strcmp(s, "ELB") == 0;
+	else if (strcmp(key, "health_check_grace") == 0 && json_is_integer(v) &&
+	    json_integer_value(v) >= 0 && json_integer_value(v) <= 86400)
+		c->p.health_check_grace = (int64_t)json_integer_value(v) * 1000;
+	else if (strcmp(key, "db_master") == 0 && s != NULL &&
+	    strlen(s) < sizeof(c->p.db_master)) {
+		snprintf(c->p.db_master, sizeof(c->p.db_master), "%s", s);
+		c->db_set = 1;
+	} else
+		return 1;
+	return 0;
+}
+
 static int
 set_other(struct sim *sim, struct change *c, const char *key, json_t *v, char *err,
     size_t errlen)
 {
+	if (set_config(c, key, v) == 0)
+		return 0;
+	if (strcmp(key, "cpu_load") == 0)
+		return set_load(c, v, err, errlen);
+	if (strcmp(key, "lifecycle_hooks") == 0)
+		return set_hooks(c, v, err, errlen);
+	if (strcmp(key, "standby") == 0 || strcmp(key, "exit_standby") == 0)
+		return set_standby(sim, c, key, v, err, errlen);
 	if (strcmp(key, "fault_version") == 0 && json_is_string(v) &&
 	    strlen(json_string_value(v)) < sizeof(c->p.fault_version)) {
 		snprintf(c->p.fault_version, sizeof(c->p.fault_version), "%s",
@@ -142,6 +256,24 @@ set_one(struct sim *sim, struct change *c, const char *key, json_t *v, char *err
 	return set_other(sim, c, key, v, err, errlen);
 }
 
+/* What takes a transition of the model, not only a parameter. */
+static void
+apply_model(struct sim_model *m, const struct change *c)
+{
+	if (c->load_set)
+		sim_cpu_set_load(m, c->p.cpu_load);
+	if (c->refresh != -1)
+		sim_asg_set_refresh(m, c->refresh);
+	if (c->newprot != -1)
+		sim_asg_set_new_protected(m, c->newprot);
+	if (c->db_set)
+		sim_stack_set_db_master(m, c->p.db_master);
+	if (c->standby_in != NULL)
+		sim_asg_standby(m, c->standby_in, 1);
+	if (c->standby_out != NULL)
+		sim_asg_standby(m, c->standby_out, 0);
+}
+
 int
 sim_admin_model_faults(struct sim *sim, json_t *j, char *err, size_t errlen)
 {
@@ -153,6 +285,7 @@ sim_admin_model_faults(struct sim *sim, json_t *j, char *err, size_t errlen)
 
 	memset(&c, 0, sizeof(c));
 	c.p = m->p;
+	c.refresh = c.newprot = -1;
 	if (!json_is_object(j))
 		return snprintf(err, errlen, "model: an object"), -1;
 	json_object_foreach(j, key, v)
@@ -160,7 +293,9 @@ sim_admin_model_faults(struct sim *sim, json_t *j, char *err, size_t errlen)
 			return -1;
 	if (sim_params_check(&c.p, err, errlen) == -1)
 		return -1;
+	sim_model_advance(m, sim->now);
 	m->p = c.p;
+	apply_model(m, &c);
 	m->faults_used &= ~(int)c.rearm;
 	if (c.refail)
 		m->zdu.fail_used = 0;
@@ -172,6 +307,33 @@ sim_admin_model_faults(struct sim *sim, json_t *j, char *err, size_t errlen)
 		m->p.unreachable = saved;
 	}
 	return 0;
+}
+
+/* The load and the preflight refusals, as a POST would set them. */
+static void
+config_json(const struct sim_model *m, json_t *j)
+{
+	const struct sim_params	*p = &m->p;
+	json_t			*hooks = json_array(), *standby = json_array();
+
+	for (unsigned h = 1; hooks != NULL && h <= SIM_HOOK_ALL; h <<= 1)
+		if (p->lifecycle_hooks & h)
+			json_array_append_new(hooks, json_string(sim_hook_name(h)));
+	for (size_t i = 0; standby != NULL && i < m->ninst; i++)
+		if (m->inst[i]->member && m->inst[i]->life == SIM_LC_STANDBY)
+			json_array_append_new(standby, json_string(m->inst[i]->id));
+	json_object_set_new(j, "cpu_load", json_real(p->cpu_load));
+	json_object_set_new(j, "lifecycle_hooks", hooks);
+	json_object_set_new(j, "standby", standby);
+	json_object_set_new(j, "instance_refresh", json_boolean(
+	    m->asg.refresh.id[0] != '\0' && m->asg.refresh.end == SIM_NEVER));
+	json_object_set_new(j, "health_check_type", json_string(p->health_check_elb ?
+	    "ELB" : "EC2"));
+	json_object_set_new(j, "health_check_grace", json_integer(
+	    (json_int_t)(p->health_check_grace / 1000)));
+	json_object_set_new(j, "db_master", json_string(p->db_master));
+	json_object_set_new(j, "new_instances_protected", json_boolean(
+	    m->asg.new_protected));
 }
 
 json_t *
@@ -195,6 +357,7 @@ sim_admin_model_faults_json(struct sim *sim)
 		json_object_set_new(j, "nested_drift", json_boolean(p->nested_drift));
 		json_object_set_new(j, "finalize_fail", json_boolean(p->finalize_fail));
 		json_object_set(j, "fired_once", fired);
+		config_json(sim->model, j);
 	}
 	json_decref(fired);
 	return j;

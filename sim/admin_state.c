@@ -42,25 +42,40 @@ processes_json(unsigned suspended)
 	return a;
 }
 
+/* The CPU alarms' states (evaluated up to now by the caller) and the load. */
+static json_t *
+alarms_json(const struct sim_model *m)
+{
+	json_t	*j = json_object();
+
+	for (int i = 0; j != NULL && i < SIM_NALARMS; i++)
+		json_object_set_new(j, sim_alarm_defs[i].logical, json_string(
+		    sim_alarm_state_name(m->alarms.a[i].state)));
+	if (j != NULL)
+		json_object_set_new(j, "cpu_load", json_real(sim_cpu_load(m, m->now)));
+	return j;
+}
+
 static json_t *
 asg_json(const struct sim_model *m)
 {
 	const struct sim_asg	*g = &m->asg;
-	int			 n[SIM_LC_TERMINATED + 1] = { 0 };
+	int			 n[SIM_LC_STANDBY + 1] = { 0 };
 	size_t			 i, busy = 0;
 
 	for (i = 0; i < m->ninst; i++)
-		if (m->inst[i]->member && m->inst[i]->life <= SIM_LC_TERMINATED)
+		if (m->inst[i]->member && m->inst[i]->life <= SIM_LC_STANDBY)
 			n[m->inst[i]->life]++;
 	for (i = 0; i < g->nact; i++)
 		busy += g->act[i]->end == SIM_NEVER;
-	return json_pack("{ss ss ss si si si s{si si si} so si sb}", "name", g->name,
-	    "launch_configuration", g->lc_name, "launch_version", g->lc_version,
-	    "min", g->min, "max", g->max, "desired", g->desired, "counts",
-	    "Pending", n[SIM_LC_PENDING], "InService", n[SIM_LC_IN_SERVICE],
-	    "Terminating", n[SIM_LC_TERMINATING], "suspended",
-	    processes_json(g->suspended), "activities_in_progress", (int)busy,
-	    "new_instances_protected", g->new_protected);
+	return json_pack("{ss ss ss si si si s{si si si si} so si sb so}", "name",
+	    g->name, "launch_configuration", g->lc_name, "launch_version",
+	    g->lc_version, "min", g->min, "max", g->max, "desired", g->desired,
+	    "counts", "Pending", n[SIM_LC_PENDING], "InService", n[SIM_LC_IN_SERVICE],
+	    "Terminating", n[SIM_LC_TERMINATING], "Standby", n[SIM_LC_STANDBY],
+	    "suspended", processes_json(g->suspended), "activities_in_progress",
+	    (int)busy, "new_instances_protected", g->new_protected, "alarms",
+	    alarms_json(m));
 }
 
 static json_t *
@@ -130,6 +145,7 @@ sim_admin_state(struct sim *sim, const struct sim_req *req, struct sim_resp *res
 		sim_resp_json_error(resp, 503, "no simulated world");
 		return;
 	}
+	sim_alarms_update(sim->model, sim->now);
 	sim_time_format(m, sim->now, 1, now, sizeof(now));
 	sim_resp_json(resp, 200, json_pack("{sI ss sf sI so so so so so so sI}",
 	    "time_ms", (json_int_t)sim->now, "time", now, "speed", sim->clock.speed,

@@ -131,7 +131,8 @@ write_group_tail(struct sim_xml *x, const struct sim_model *m)
 	sim_xml_close(x, "TrafficSources");
 }
 
-/* The Quick Start's group: a launch configuration, EC2 checks, no grace period. */
+/* The Quick Start's group: a launch configuration, EC2 checks, no grace period (unless
+ * the scenario or a fault says otherwise). */
 static void
 write_group(struct sim_xml *x, const struct sim_model *m, int64_t now, int instances)
 {
@@ -153,8 +154,9 @@ write_group(struct sim_xml *x, const struct sim_model *m, int64_t now, int insta
 	sim_xml_text(x, "member", m->elb.name);
 	sim_xml_close(x, "LoadBalancerNames");
 	sim_xml_empty(x, "TargetGroupARNs");
-	sim_xml_text(x, "HealthCheckType", "EC2");
-	sim_xml_text(x, "HealthCheckGracePeriod", "0");
+	sim_xml_text(x, "HealthCheckType", m->p.health_check_elb ? "ELB" : "EC2");
+	sim_xml_textf(x, "HealthCheckGracePeriod", "%lld",
+	    (long long)(m->p.health_check_grace / 1000));
 	if (instances) {
 		sim_xml_open(x, "Instances", NULL);
 		for (size_t i = 0; i < m->ninst; i++)
@@ -395,25 +397,28 @@ describe_instances(struct sim_aws_call *c)
 	return sim_call_xml(c, &x);
 }
 
-/* ---- what the Quick Start's group never has: lifecycle hooks, instance refreshes ---- */
+/* ---- lifecycle hooks, instance refreshes: none unless a fault or scenario adds them ---- */
 
-static int
-empty_list(struct sim_aws_call *c, const char *element)
+static void
+write_hook(struct sim_xml *x, const struct sim_model *m, unsigned hook)
 {
-	struct sim_xml	 x;
-
-	sim_xml_init(&x, SIM_XML_QUERY_INDENT);
-	sim_xml_query_begin(&x, c->action, c->svc->ns, 1);
-	sim_xml_empty(&x, element);
-	sim_xml_query_end(&x, c->action, c->reqid, 1);
-	return sim_call_xml(c, &x);
+	sim_xml_open(x, "member", NULL);
+	sim_xml_textf(x, "LifecycleHookName", "%s-hook", sim_hook_name(hook));
+	sim_xml_text(x, "AutoScalingGroupName", m->asg.name);
+	sim_xml_text(x, "LifecycleTransition", sim_hook_transition(hook));
+	sim_xml_text(x, "HeartbeatTimeout", "3600");
+	sim_xml_text(x, "GlobalTimeout", "172800");
+	sim_xml_text(x, "DefaultResult", "CONTINUE");
+	sim_xml_close(x, "member");
 }
 
 static int
 describe_lifecycle_hooks(struct sim_aws_call *c)
 {
 	struct sim_model	*m;
+	struct sim_xml		 x;
 	const char		*group, *names[IDS_MAX];
+	char			 name[32];
 	size_t			 n;
 
 	if ((m = sim_api_begin(c, SIM_SVC_AUTOSCALING)) == NULL)
@@ -422,13 +427,42 @@ describe_lifecycle_hooks(struct sim_aws_call *c)
 	    read_strings(c, "LifecycleHookNames", names, IDS_MAX, &n) == -1 ||
 	    sim_call_params_done(c) == -1 || check_group(c, m, group) == -1)
 		return -1;
-	return empty_list(c, "LifecycleHooks");
+	sim_xml_init(&x, SIM_XML_QUERY_INDENT);
+	sim_xml_query_begin(&x, c->action, c->svc->ns, 1);
+	sim_xml_open(&x, "LifecycleHooks", NULL);
+	for (unsigned h = 1; h <= SIM_HOOK_ALL; h <<= 1) {
+		snprintf(name, sizeof(name), "%s-hook", sim_hook_name(h));
+		if ((m->p.lifecycle_hooks & h) && (n == 0 || one_of(name, names, n)))
+			write_hook(&x, m, h);
+	}
+	sim_xml_close(&x, "LifecycleHooks");
+	sim_xml_query_end(&x, c->action, c->reqid, 1);
+	return sim_call_xml(c, &x);
+}
+
+static void
+write_refresh(struct sim_xml *x, const struct sim_model *m)
+{
+	const struct sim_refresh	*r = &m->asg.refresh;
+	char				 t[SIM_API_TIME_MAX];
+
+	sim_xml_open(x, "member", NULL);
+	sim_xml_text(x, "InstanceRefreshId", r->id);
+	sim_xml_text(x, "AutoScalingGroupName", m->asg.name);
+	sim_xml_text(x, "Status", r->end == SIM_NEVER ? "InProgress" : "Cancelled");
+	sim_xml_text(x, "StartTime", sim_api_time(m, r->start, t));
+	if (r->end != SIM_NEVER)
+		sim_xml_text(x, "EndTime", sim_api_time(m, r->end, t));
+	sim_xml_text(x, "PercentageComplete", "0");
+	sim_xml_textf(x, "InstancesToUpdate", "%d", r->instances);
+	sim_xml_close(x, "member");
 }
 
 static int
 describe_instance_refreshes(struct sim_aws_call *c)
 {
 	struct sim_model	*m;
+	struct sim_xml		 x;
 	const char		*group, *ids[IDS_MAX];
 	size_t			 n, from = 0;
 	long			 records = 50;
@@ -440,7 +474,15 @@ describe_instance_refreshes(struct sim_aws_call *c)
 	    read_page(c, 100, &records, &from) == -1 || sim_call_params_done(c) == -1 ||
 	    check_group(c, m, group) == -1)
 		return -1;
-	return empty_list(c, "InstanceRefreshes");
+	sim_xml_init(&x, SIM_XML_QUERY_INDENT);
+	sim_xml_query_begin(&x, c->action, c->svc->ns, 1);
+	sim_xml_open(&x, "InstanceRefreshes", NULL);
+	if (m->asg.refresh.id[0] != '\0' && from == 0 &&
+	    (n == 0 || one_of(m->asg.refresh.id, ids, n)))
+		write_refresh(&x, m);
+	sim_xml_close(&x, "InstanceRefreshes");
+	sim_xml_query_end(&x, c->action, c->reqid, 1);
+	return sim_call_xml(c, &x);
 }
 
 /* ---- activities ---- */

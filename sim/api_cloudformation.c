@@ -491,26 +491,6 @@ read_change(struct sim_aws_call *c, struct change_in *ci)
 	return read_caps(c, ci);
 }
 
-/*
- * The model refuses unknown keys as "not in the template"; a key sent with
- * UsePreviousValue that the stack's previous template lacks has words of its own
- * (rackerlabs/ebs_snapper#57), checked here, where the stack is known.
- */
-static int
-check_previous(struct sim_aws_call *c, struct sim_model *m, const struct change_in *ci)
-{
-	struct sim_stack	*st = sim_stack_find(m, ci->stack);
-
-	for (size_t i = 0; st != NULL && i < ci->nin; i++)
-		if (ci->in[i].use_previous && (ci->in[i].value == NULL ||
-		    ci->in[i].value[0] == '\0') &&
-		    sim_stack_param(st, ci->in[i].key) == NULL)
-			return sim_call_fail(c, 400, "ValidationError", "Cannot specify "
-			    "usePreviousValue as true for a parameter key not in the "
-			    "previous template");
-	return 0;
-}
-
 /* ---- UpdateStack, CancelUpdateStack ---- */
 
 static int
@@ -527,7 +507,7 @@ update_stack(struct sim_aws_call *c)
 	if (read_change(c, &ci) == -1)
 		return -1;
 	token = sim_form_get(c->form, "ClientRequestToken");
-	if (sim_call_params_done(c) == -1 || check_previous(c, m, &ci) == -1)
+	if (sim_call_params_done(c) == -1)
 		return -1;
 	if (sim_stack_update(m, ci.stack, ci.in, ci.nin, ci.caps, ci.ncaps, token,
 	    c->sim->now, &err) == -1)
@@ -549,15 +529,15 @@ token_ok(const char *t)
 }
 
 /*
- * The model cannot cancel an update yet: a stack that is not UPDATE_IN_PROGRESS gets
- * AWS's refusal; one that is gets a 501 that names the gap (the standard retry mode
- * does not retry a 501, so a client does not loop on it).
+ * The token's shape is the service model's check, made before the stack is looked
+ * at; the rest is the model's (sim_stack_cancel_update). The answer has no result.
  */
 static int
 cancel_update_stack(struct sim_aws_call *c)
 {
 	struct sim_model	*m;
-	struct sim_stack	*st;
+	struct sim_err		 err;
+	struct sim_xml		 x;
 	const char		*name, *token;
 
 	if ((m = sim_api_begin(c, SIM_SVC_CLOUDFORMATION)) == NULL)
@@ -570,13 +550,12 @@ cancel_update_stack(struct sim_aws_call *c)
 	if (token != NULL && !token_ok(token))
 		return sim_api_invalid(c, "ClientRequestToken", token, "Member must "
 		    "satisfy regular expression pattern: [a-zA-Z0-9][-a-zA-Z0-9]*");
-	if ((st = sim_stack_find(m, name)) == NULL)
-		return sim_call_fail(c, 400, "ValidationError", NO_STACK, name);
-	if (st->status != SIM_UPDATE_IN_PROGRESS)
-		return sim_call_fail(c, 400, "ValidationError",
-		    "CancelUpdateStack cannot be called from current stack status");
-	return sim_call_fail(c, 501, "NotImplemented", "bbsim: the model cannot cancel "
-	    "an update in progress yet");
+	if (sim_stack_cancel_update(m, name, token, c->sim->now, &err) == -1)
+		return sim_api_fail(c, &err);
+	sim_xml_init(&x, SIM_XML_QUERY_INDENT);
+	sim_xml_query_begin(&x, "CancelUpdateStack", c->svc->ns, 0);
+	sim_xml_query_end(&x, "CancelUpdateStack", c->reqid, 0);
+	return sim_call_xml(c, &x);
 }
 
 /* ---- change sets ---- */
@@ -599,7 +578,7 @@ create_change_set(struct sim_aws_call *c)
 	if (sim_api_bool(c, "IncludeNestedStacks", &nested) == -1)
 		return -1;
 	type = sim_form_get(c->form, "ChangeSetType");
-	if (sim_call_params_done(c) == -1 || check_previous(c, m, &ci) == -1)
+	if (sim_call_params_done(c) == -1)
 		return -1;
 	if (type != NULL && strcmp(type, "UPDATE") != 0)
 		return strcmp(type, "CREATE") == 0 || strcmp(type, "IMPORT") == 0 ?

@@ -9,8 +9,10 @@
  * small emitter that spells it as XML or as JSON. Times on the wire are real
  * (Unix) times; the model's are virtual, from params.epoch.
  *
- * The model knows CPU only now, not in the past: a window holding the model's now
- * gets one datapoint, the current value in its period; any other window is empty.
+ * The metric comes from the model's CPU history (sim/cpu_history.c): a sample a
+ * minute per member while it ran, so any window gets the datapoints of the periods
+ * in it that hold samples, with CloudWatch's rounding of StartTime, its retention
+ * per resolution, and its limits; the alarms are the model's (sim/alarms.c).
  */
 #include <ctype.h>
 #include <math.h>
@@ -691,14 +693,44 @@ json_alarms_req(struct sim_aws_call *c, struct alarms_req *r)
 	return json_long(c, o, "MaxRecords", 1, 100, &r->max, NULL);
 }
 
-/* ---- the metric, from the model ---- */
+/* ---- the metric, from the model's history ---- */
 
-struct point {
-	int		 have;
-	int64_t		 t;		/* virtual ms: the start of its period */
-	double		 value;		/* percent */
-	long		 samples;
+#define DAY_MS		(86400 * 1000LL)
+#define RETAIN_1MIN	(15 * DAY_MS)	/* how long each resolution is kept */
+#define RETAIN_5MIN	(63 * DAY_MS)
+#define RETAIN_1H	(455 * DAY_MS)
+#define TOKEN_QUERY	32		/* a GetMetricData token: query << 32 | point */
+#define SAMPLES_MAX	(1 << 17)	/* kept for one period's percentiles */
+
+/* What a query's metric names: known, and which instance (NULL: the group). */
+struct source {
+	int				 ok;
+	const struct sim_instance	*in;
 };
+
+/*
+ * The periods of a request, in virtual ms: StartTime rounded down as CloudWatch
+ * rounds it (to the minute within 15 days of now, to 5 minutes within 63, else to
+ * the hour), then one period after another up to EndTime, which is exclusive.
+ */
+struct buckets {
+	int64_t		 start;
+	int64_t		 end;
+	int64_t		 step;
+	size_t		 n;
+	int64_t		 oldest;	/* samples before it have expired at this period */
+	int64_t		 now;
+};
+
+static int64_t
+floor_to(int64_t x, int64_t g)
+{
+	int64_t	 q = x / g;
+
+	if (x % g != 0 && x < 0)
+		q--;
+	return q * g;
+}
 
 static const char *
 dimension(const struct metric *mt, const char *name)
@@ -709,67 +741,132 @@ dimension(const struct metric *mt, const char *name)
 	return NULL;
 }
 
-/* The group's CPU: the mean over its members that have data. */
-static double
-group_cpu(struct sim_model *m, int64_t now, long *count)
+/* AWS/EC2 CPUUtilization by InstanceId or AutoScalingGroupName, in Percent. */
+static void
+source_of(struct sim_model *m, const struct metric *mt, const char *unit,
+    struct source *src)
 {
-	double	 sum = 0, v;
+	const char	*id, *group;
 
-	*count = 0;
-	for (size_t i = 0; i < m->ninst; i++)
-		if (m->inst[i]->member && (v = sim_ec2_cpu(m, m->inst[i], now)) >= 0) {
-			sum += v;
-			(*count)++;
-		}
-	return *count > 0 ? sum / (double)*count : -1;
+	memset(src, 0, sizeof(*src));
+	if (mt->ns == NULL || mt->name == NULL || strcmp(mt->ns, NS_EC2) != 0 ||
+	    strcmp(mt->name, CPU) != 0 || mt->ndims != 1 ||
+	    (unit != NULL && strcmp(unit, "Percent") != 0))
+		return;		/* a unit that is not the metric's selects nothing */
+	id = dimension(mt, "InstanceId");
+	group = dimension(mt, "AutoScalingGroupName");
+	if (id != NULL)
+		src->ok = (src->in = sim_ec2_find(m, id)) != NULL;
+	else if (group != NULL)
+		src->ok = strcmp(group, m->asg.name) == 0;
+}
+
+static void
+buckets_init(const struct sim_model *m, int64_t now, int64_t start, int64_t end,
+    long period, struct buckets *b)
+{
+	int64_t	 e = m->p.epoch * 1000, age = now - (start - e), g;
+
+	g = age < RETAIN_1MIN ? SIM_MINUTE : age < RETAIN_5MIN ? 5 * SIM_MINUTE :
+	    60 * SIM_MINUTE;
+	b->start = floor_to(start, g) - e;
+	b->end = end - e;
+	b->step = period * 1000LL;
+	b->n = b->end > b->start ? (size_t)((b->end - b->start + b->step - 1) /
+	    b->step) : 0;
+	b->oldest = now - (period < 300 ? RETAIN_1MIN : period < 3600 ? RETAIN_5MIN :
+	    RETAIN_1H);
+	b->now = now;
+}
+
+/* The periods that may hold samples: from the source's first running to now. */
+static void
+bucket_range(const struct sim_model *m, const struct source *src,
+    const struct buckets *b, size_t *lo, size_t *hi)
+{
+	int64_t	 first = SIM_NEVER, last = b->now < b->end ? b->now : b->end;
+
+	*lo = *hi = 0;
+	if (src->in != NULL)
+		first = src->in->running_at;
+	for (size_t i = 0; src->in == NULL && i < m->ninst; i++)
+		if (m->inst[i]->member && m->inst[i]->running_at < first)
+			first = m->inst[i]->running_at;
+	if (!src->ok || first == SIM_NEVER || first >= last || b->n == 0)
+		return;
+	first -= 5 * SIM_MINUTE;	/* the sample holding it may start earlier */
+	*lo = first > b->start ? (size_t)((first - b->start) / b->step) : 0;
+	*hi = (size_t)((last - b->start + b->step - 1) / b->step);
+	if (*hi > b->n)
+		*hi = b->n;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double	 x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Period k's samples; sorted when kept (for percentiles). */
+static void
+bucket_stats(const struct sim_model *m, const struct source *src,
+    const struct buckets *b, size_t k, struct sim_cpu_stats *st)
+{
+	int64_t	 from = b->start + (int64_t)k * b->step, to = from + b->step;
+
+	if (to > b->end)
+		to = b->end;
+	if (from < b->oldest)
+		from = b->oldest;
+	sim_cpu_window(m, src->in, from, to, b->now, st);
+	if (st->v != NULL && st->n > 0)
+		qsort(st->v, (size_t)st->n < st->vmax ? (size_t)st->n : st->vmax,
+		    sizeof(double), cmp_double);
 }
 
 /*
- * AWS/EC2 CPUUtilization by InstanceId (or AutoScalingGroupName), start and end in
- * Unix ms: one datapoint if the model's now is in the window and there is data.
+ * Room for the samples of one period, if percentiles are asked for; else NULL. Past
+ * SAMPLES_MAX (a day of a 64-node group at one a minute, and more), a percentile
+ * is taken over the first SAMPLES_MAX: memory stays bounded whatever the period.
  */
-static void
-sample(struct sim_model *m, int64_t now, const struct metric *mt, int64_t start,
-    int64_t end, long period, struct point *p)
+static double *
+samples_buffer(const struct sim_model *m, const struct buckets *b, int need,
+    size_t *vmax)
 {
-	const struct sim_instance	*in = NULL;
-	const char			*id, *group;
-	int64_t				 vnow = m->p.epoch * 1000 + now;
-	int64_t				 step = period * 1000LL;
-	long				 n = 1;
+	size_t	 members = 1;
 
-	memset(p, 0, sizeof(*p));
-	if (mt->ns == NULL || mt->name == NULL || strcmp(mt->ns, NS_EC2) != 0 ||
-	    strcmp(mt->name, CPU) != 0 || mt->ndims != 1 || step <= 0 ||
-	    vnow < start || vnow >= end)
-		return;
-	id = dimension(mt, "InstanceId");
-	group = dimension(mt, "AutoScalingGroupName");
-	if (id != NULL && (in = sim_ec2_find(m, id)) != NULL)
-		p->value = sim_ec2_cpu(m, in, now);
-	else if (group != NULL && strcmp(group, m->asg.name) == 0)
-		p->value = group_cpu(m, now, &n);
-	else
-		return;
-	if (p->value < 0)
-		return;		/* a new instance: no data yet, which is not 0 % */
-	p->have = 1;
-	p->t = start + (vnow - start) / step * step - m->p.epoch * 1000;
-	/* Members have detailed (1-minute) monitoring; the FileServer basic (5). */
-	p->samples = n * (period / (in != NULL && !in->member ? 300 : 60));
-	if (p->samples < 1)
-		p->samples = 1;
+	*vmax = 0;
+	if (!need)
+		return NULL;
+	for (size_t i = 0; i < m->ninst; i++)
+		members += m->inst[i]->member;
+	*vmax = (size_t)(b->step / SIM_MINUTE + 1) * members;
+	if (*vmax > SAMPLES_MAX)
+		*vmax = SAMPLES_MAX;
+	return calloc(*vmax, sizeof(double));
 }
 
-/* One statistic of a datapoint (pNN: the value itself: all samples are equal). */
+/* One statistic of a period: nearest rank for a percentile. */
 static double
-statistic(const struct point *p, const char *stat)
+statistic(const struct sim_cpu_stats *st, const char *stat)
 {
+	size_t	 n, rank;
+
 	if (strcmp(stat, "Sum") == 0)
-		return p->value * (double)p->samples;
+		return st->sum;
 	if (strcmp(stat, "SampleCount") == 0)
-		return (double)p->samples;
-	return p->value;
+		return (double)st->n;
+	if (strcmp(stat, "Minimum") == 0)
+		return st->min;
+	if (strcmp(stat, "Maximum") == 0)
+		return st->max;
+	if (stat[0] != 'p' || st->v == NULL)
+		return st->sum / (double)st->n;
+	n = (size_t)st->n < st->vmax ? (size_t)st->n : st->vmax;
+	rank = (size_t)ceil(strtod(stat + 1, NULL) / 100 * (double)n);
+	return st->v[(rank < 1 ? 1 : rank > n ? n : rank) - 1];
 }
 
 static int
@@ -856,46 +953,103 @@ stats_check(struct sim_aws_call *c, const struct stats_req *r)
 	return 0;
 }
 
+/* One period's answer: its start and the statistics asked for, in order. */
+struct gpoint {
+	int64_t		 t;
+	double		 stat[STATS_MAX];
+	double		 ext[STATS_MAX];
+};
+
+static size_t
+stats_points(const struct sim_model *m, const struct stats_req *r,
+    const struct source *src, const struct buckets *b, struct gpoint *pts)
+{
+	struct sim_cpu_stats	 st;
+	size_t			 lo, hi, n = 0, vmax;
+	double			*v = samples_buffer(m, b, r->next > 0, &vmax);
+
+	bucket_range(m, src, b, &lo, &hi);
+	for (size_t k = lo; k < hi && n < POINTS_MAX; k++) {
+		memset(&st, 0, sizeof(st));
+		st.v = v;
+		st.vmax = vmax;
+		bucket_stats(m, src, b, k, &st);
+		if (st.n == 0)
+			continue;	/* no sample is no datapoint, never 0 % */
+		pts[n].t = b->start + (int64_t)k * b->step;
+		for (size_t i = 0; i < r->nstat; i++)
+			pts[n].stat[i] = statistic(&st, r->stat[i]);
+		for (size_t i = 0; i < r->next; i++)
+			pts[n].ext[i] = statistic(&st, r->ext[i]);
+		n++;
+	}
+	free(v);
+	return n;
+}
+
+/* The statistics asked for, in the order of the Datapoint shape, not the request's. */
 static void
 write_datapoint(struct out *o, const struct sim_model *m, const struct stats_req *r,
-    const struct point *p)
+    const struct gpoint *p)
 {
+	static const char *const order[] = {
+		"SampleCount", "Average", "Sum", "Minimum", "Maximum",
+	};
+
 	out_open(o, NULL, 0);
 	out_time(o, m, "Timestamp", p->t);
-	for (size_t i = 0; i < r->nstat; i++)
-		out_num(o, r->stat[i], statistic(p, r->stat[i]));
+	for (size_t k = 0; k < NITEMS(order); k++)
+		for (size_t i = 0; i < r->nstat; i++)
+			if (strcmp(r->stat[i], order[k]) == 0) {
+				out_num(o, r->stat[i], p->stat[i]);
+				break;
+			}
 	out_str(o, "Unit", "Percent");
 	if (r->next > 0) {
 		out_open(o, "ExtendedStatistics", 0);
 		for (size_t i = 0; i < r->next; i++)
-			out_entry(o, r->ext[i], p->value);
+			out_entry(o, r->ext[i], p->ext[i]);
 		out_close(o, "ExtendedStatistics");
 	}
 	out_close(o, NULL);
+}
+
+/*
+ * "Datapoints are not returned in chronological order" (the model's doc): the later
+ * half first, then the earlier, so that a client that assumes an order (either way)
+ * finds out here. i-th written of n.
+ */
+static size_t
+scrambled(size_t i, size_t n)
+{
+	return (i + (n + 1) / 2) % n;
 }
 
 static int
 get_metric_statistics(struct sim_aws_call *c)
 {
 	static struct stats_req	 r;
+	static struct gpoint	 pts[POINTS_MAX];
 	struct sim_model	*m;
-	struct point		 p;
+	struct source		 src;
+	struct buckets		 b;
 	struct out		 o;
+	size_t			 n;
 
 	if ((m = sim_api_begin(c, SIM_SVC_CLOUDWATCH)) == NULL)
 		return -1;
 	if ((c->proto == SIM_PROTO_JSON ? json_stats_req(c, &r) :
 	    form_stats_req(c, &r)) == -1 || stats_check(c, &r) == -1)
 		return -1;
-	sample(m, c->sim->now, &r.mt, r.start, r.end, r.period, &p);
-	/* A unit that is not the metric's selects nothing. */
-	if (r.unit != NULL && strcmp(r.unit, "Percent") != 0)
-		p.have = 0;
+	sim_model_advance(m, c->sim->now);
+	source_of(m, &r.mt, r.unit, &src);
+	buckets_init(m, c->sim->now, r.start, r.end, r.period, &b);
+	n = stats_points(m, &r, &src, &b, pts);
 	out_begin(&o, c);
 	out_str(&o, "Label", r.mt.name);
 	out_open(&o, "Datapoints", 1);
-	if (p.have)
-		write_datapoint(&o, m, &r, &p);
+	for (size_t i = 0; i < n; i++)
+		write_datapoint(&o, m, &r, &pts[scrambled(i, n)]);
 	out_close(&o, "Datapoints");
 	return out_finish(&o, c);
 }
@@ -933,7 +1087,7 @@ data_query_check(struct sim_aws_call *c, const struct data_query *q, size_t i)
 		    "of 60.", i + 1);
 	return 0;
 }
-
+/* The token names a query and how many of its datapoints were already sent. */
 static int
 data_check(struct sim_aws_call *c, struct data_req *r, size_t *from)
 {
@@ -954,34 +1108,100 @@ data_check(struct sim_aws_call *c, struct data_req *r, size_t *from)
 		return sim_api_invalid(c, "ScanBy", r->scan, "Member must satisfy enum "
 		    "value set: [TimestampDescending, TimestampAscending]");
 	*from = 0;
-	if (r->token != NULL && sim_api_token_read(r->token, from) == -1)
+	if (r->token != NULL && (sim_api_token_read(r->token, from) == -1 ||
+	    (*from >> TOKEN_QUERY) >= r->nq))
 		return sim_call_fail(c, 400, "InvalidNextToken", "The service couldn't "
 		    "process the token %s.", r->token);
 	return 0;
 }
 
-static void
-write_result(struct out *o, struct sim_model *m, int64_t now, const struct data_req *r,
-    const struct data_query *q)
-{
-	struct point	 p;
+struct dpoint {
+	int64_t		 t;
+	double		 v;
+};
 
-	sample(m, now, &q->mt, r->start, r->end, q->period, &p);
-	if (q->unit != NULL && strcmp(q->unit, "Percent") != 0)
-		p.have = 0;
+/*
+ * A query's datapoints in the order ScanBy asks (newest first by default), after
+ * skipping the first skip, at most max of them; *more if some are left over.
+ */
+static size_t
+query_points(const struct sim_model *m, const struct data_req *r,
+    const struct data_query *q, const struct source *src, const struct buckets *b,
+    size_t skip, size_t max, struct dpoint *out, int *more)
+{
+	int			 asc = r->scan != NULL &&
+				    strcmp(r->scan, "TimestampAscending") == 0;
+	struct sim_cpu_stats	 st;
+	size_t			 lo, hi, n = 0, seen = 0, k, vmax;
+	double			*v = samples_buffer(m, b, q->stat[0] == 'p', &vmax);
+
+	*more = 0;
+	bucket_range(m, src, b, &lo, &hi);
+	for (size_t i = lo; i < hi; i++) {
+		k = asc ? i : hi - 1 - (i - lo);
+		memset(&st, 0, sizeof(st));
+		st.v = v;
+		st.vmax = vmax;
+		bucket_stats(m, src, b, k, &st);
+		if (st.n == 0 || seen++ < skip)
+			continue;
+		if (n == max) {
+			*more = 1;
+			break;
+		}
+		out[n].t = b->start + (int64_t)k * b->step;
+		out[n++].v = statistic(&st, q->stat);
+	}
+	free(v);
+	return n;
+}
+
+static void
+write_result(struct out *o, const struct sim_model *m, const struct data_query *q,
+    const struct dpoint *p, size_t n, int partial)
+{
 	out_open(o, NULL, 0);
 	out_str(o, "Id", q->id);
 	out_str(o, "Label", q->label != NULL ? q->label : q->mt.name);
 	out_open(o, "Timestamps", 1);
-	if (p.have)
-		out_time(o, m, NULL, p.t);
+	for (size_t i = 0; i < n; i++)
+		out_time(o, m, NULL, p[i].t);
 	out_close(o, "Timestamps");
 	out_open(o, "Values", 1);
-	if (p.have)
-		out_num(o, NULL, statistic(&p, q->stat));
+	for (size_t i = 0; i < n; i++)
+		out_num(o, NULL, p[i].v);
 	out_close(o, "Values");
-	out_str(o, "StatusCode", "Complete");
+	out_str(o, "StatusCode", partial ? "PartialData" : "Complete");
 	out_close(o, NULL);
+}
+
+/*
+ * Queries from the token's on, until MaxDatapoints are out: the query cut short is
+ * PartialData and the token says where the next page resumes.
+ */
+static size_t
+write_results(struct out *o, struct sim_model *m, int64_t now,
+    const struct data_req *r, size_t from, struct dpoint *pts)
+{
+	struct source	 src;
+	struct buckets	 b;
+	size_t		 left = (size_t)r->maxdp, skip = from & 0xffffffffu, n;
+	int		 more = 0;
+
+	for (size_t i = from >> TOKEN_QUERY; i < r->nq; i++, skip = 0) {
+		if (!r->q[i].ret)
+			continue;
+		source_of(m, &r->q[i].mt, r->q[i].unit, &src);
+		buckets_init(m, now, r->start, r->end, r->q[i].period, &b);
+		n = query_points(m, r, &r->q[i], &src, &b, skip, left, pts, &more);
+		if (more && n == 0)	/* nothing of it fits: all of it on the next page */
+			return ((size_t)i << TOKEN_QUERY) | skip;
+		write_result(o, m, &r->q[i], pts, n, more);
+		left -= n;
+		if (more)
+			return ((size_t)i << TOKEN_QUERY) | (skip + n);
+	}
+	return 0;
 }
 
 static int
@@ -989,20 +1209,28 @@ get_metric_data(struct sim_aws_call *c)
 {
 	static struct data_req	 r;	/* large; handlers run one at a time */
 	struct sim_model	*m;
+	struct dpoint		*pts;
 	struct out		 o;
-	size_t			 from;
+	char			 tok[SIM_API_TOKEN_MAX];
+	size_t			 from, next;
 
 	if ((m = sim_api_begin(c, SIM_SVC_CLOUDWATCH)) == NULL)
 		return -1;
 	if ((c->proto == SIM_PROTO_JSON ? json_data_req(c, &r) :
 	    form_data_req(c, &r)) == -1 || data_check(c, &r, &from) == -1)
 		return -1;
+	if ((pts = calloc((size_t)r.maxdp, sizeof(*pts))) == NULL)
+		return sim_call_fail(c, 500, "InternalServiceError", "out of memory");
+	sim_model_advance(m, c->sim->now);
 	out_begin(&o, c);
 	out_open(&o, "MetricDataResults", 1);
-	for (size_t i = from; i < r.nq; i++)
-		if (r.q[i].ret)
-			write_result(&o, m, c->sim->now, &r, &r.q[i]);
+	next = write_results(&o, m, c->sim->now, &r, from, pts);
 	out_close(&o, "MetricDataResults");
+	free(pts);
+	if (next != 0) {
+		sim_api_token(tok, sizeof(tok), next);
+		out_str(&o, "NextToken", tok);
+	}
 	out_empty(&o, "Messages");
 	return out_finish(&o, c);
 }
@@ -1010,85 +1238,55 @@ get_metric_data(struct sim_aws_call *c)
 /* ---- DescribeAlarms ---- */
 
 /*
- * The template's two alarms on the group's average CPU. The model does not evaluate
- * them (nor run the scaling policies they trigger: it keeps min = max), so they are
- * answered as OK. On AWS, CPUAlarmLow is in ALARM whenever the cluster idles below
- * 40 %; with min = max that is harmless, and the daemon only reports the states.
+ * The template's two alarms on the group's average CPU, in the state the model has
+ * evaluated up to now (sim/alarms.c), with the scaling policies they run.
  */
-static const struct alarm_def {
-	const char	*logical;
-	const char	*description;
-	const char	*op;
-	const char	*policy;
-	double		 threshold;
-	int		 periods;
-	const char	*relation;
-} alarm_defs[] = {
-	{ "CPUAlarmHigh", "Scale-up if CPU > 60% for 5 minutes", "GreaterThanThreshold",
-	    "ClusterNodeScaleUpPolicy", 60, 5, "greater" },
-	{ "CPUAlarmLow", "Scale-down if CPU < 40% for 30 minutes", "LessThanThreshold",
-	    "ClusterNodeScaleDownPolicy", 40, 30, "less" },
-};
 
-static const char *
-alarm_name(const struct sim_model *m, const struct alarm_def *a)
-{
-	const struct sim_stack_resource	*r;
-
-	r = sim_stack_resource(m->stack[m->nstacks - 1], a->logical);
-	return r != NULL ? r->physical_id : a->logical;
-}
-
-/* The scaling policy the alarm triggers, named as CloudFormation names it. */
+/* The scaling policy the alarm triggers: its ARN as Auto Scaling writes it. */
 static void
-policy_arn(const struct sim_model *m, const struct alarm_def *a, char *buf, size_t len)
+policy_arn(const struct sim_model *m, int i, char *buf, size_t len)
 {
-	const struct sim_stack	*ps = m->stack[m->nstacks - 1];
-	char			 h[40], sfx[16];
+	char	 h[40], name[SIM_NAME_MAX + 64];
 
-	sim_api_fake_id(h, sizeof(h), "", a->policy, 32);
-	sim_api_fake_id(sfx, sizeof(sfx), "", ps->id, 12);
-	for (char *s = sfx; *s != '\0'; s++)
-		*s = (char)toupper((unsigned char)*s);
-	snprintf(buf, len, "arn:aws:autoscaling:%s:%s:scalingPolicy:%.8s-%.4s-%.4s-%.4s-"
-	    "%.12s:autoScalingGroupName/%s:policyName/%s-%s-%s", m->p.region,
-	    m->p.account, h, h + 8, h + 12, h + 16, h + 20, m->asg.name, ps->name,
-	    a->policy, sfx);
+	sim_api_fake_id(h, sizeof(h), "", sim_alarm_defs[i].policy, 32);
+	sim_alarm_policy_name(m, i, name, sizeof(name));
+	snprintf(buf, len, "arn:aws:autoscaling:%.32s:%.12s:scalingPolicy:%.8s-%.4s-"
+	    "%.4s-%.4s-%.12s:autoScalingGroupName/%.128s:policyName/%.192s", m->p.region,
+	    m->p.account, h, h + 8, h + 12, h + 16, h + 20, m->asg.name, name);
 }
 
 static void
-write_alarm_head(struct out *o, const struct sim_model *m, const struct alarm_def *a)
+write_alarm_head(struct out *o, const struct sim_model *m, int i)
 {
-	const char	*name = alarm_name(m, a);
-	char		 buf[SIM_ARN_MAX * 2];
+	char	 name[SIM_ARN_MAX], buf[SIM_ARN_MAX * 3];
 
+	sim_alarm_name(m, i, name, sizeof(name));
 	out_str(o, "AlarmName", name);
 	snprintf(buf, sizeof(buf), "arn:aws:cloudwatch:%s:%s:alarm:%s", m->p.region,
 	    m->p.account, name);
 	out_str(o, "AlarmArn", buf);
-	out_str(o, "AlarmDescription", a->description);
+	out_str(o, "AlarmDescription", sim_alarm_defs[i].description);
 	out_time(o, m, "AlarmConfigurationUpdatedTimestamp", m->stack[0]->created);
 	out_bool(o, "ActionsEnabled", 1);
 	out_empty(o, "OKActions");
 	out_open(o, "AlarmActions", 1);
-	policy_arn(m, a, buf, sizeof(buf));
+	policy_arn(m, i, buf, sizeof(buf));
 	out_str(o, NULL, buf);
 	out_close(o, "AlarmActions");
 	out_empty(o, "InsufficientDataActions");
 }
 
 static void
-write_alarm(struct out *o, const struct sim_model *m, const struct alarm_def *a)
+write_alarm(struct out *o, const struct sim_model *m, int i)
 {
-	char	 reason[160];
+	const struct sim_alarm_def	*d = &sim_alarm_defs[i];
+	const struct sim_alarm		*al = &m->alarms.a[i];
 
 	out_open(o, NULL, 0);
-	write_alarm_head(o, m, a);
-	out_str(o, "StateValue", "OK");
-	snprintf(reason, sizeof(reason), "Threshold Crossed: %d datapoints were not %s "
-	    "than the threshold (%.1f).", a->periods, a->relation, a->threshold);
-	out_str(o, "StateReason", reason);
-	out_time(o, m, "StateUpdatedTimestamp", m->stack[0]->created);
+	write_alarm_head(o, m, i);
+	out_str(o, "StateValue", sim_alarm_state_name(al->state));
+	out_str(o, "StateReason", al->reason);
+	out_time(o, m, "StateUpdatedTimestamp", al->transitioned);
 	out_str(o, "MetricName", CPU);
 	out_str(o, "Namespace", NS_EC2);
 	out_str(o, "Statistic", "Average");
@@ -1099,21 +1297,20 @@ write_alarm(struct out *o, const struct sim_model *m, const struct alarm_def *a)
 	out_close(o, NULL);
 	out_close(o, "Dimensions");
 	out_int(o, "Period", 60);
-	out_int(o, "EvaluationPeriods", a->periods);
-	out_num(o, "Threshold", a->threshold);
-	out_str(o, "ComparisonOperator", a->op);
-	out_time(o, m, "StateTransitionedTimestamp", m->stack[0]->created);
+	out_int(o, "EvaluationPeriods", d->periods);
+	out_num(o, "Threshold", d->threshold);
+	out_str(o, "ComparisonOperator", d->op);
+	out_time(o, m, "StateTransitionedTimestamp", al->transitioned);
 	out_close(o, NULL);
 }
 
 static int
-alarm_selected(const struct sim_model *m, const struct alarms_req *r,
-    const struct alarm_def *a)
+alarm_selected(const struct sim_model *m, const struct alarms_req *r, int a)
 {
-	const char	*name = alarm_name(m, a);
-	char		 arn[SIM_ARN_MAX * 2];
-	size_t		 i;
+	char	 name[SIM_ARN_MAX], arn[SIM_ARN_MAX * 3];
+	size_t	 i;
 
+	sim_alarm_name(m, a, name, sizeof(name));
 	for (i = 0; i < r->nnames; i++)
 		if (strcmp(r->names[i], name) == 0)
 			break;
@@ -1121,7 +1318,8 @@ alarm_selected(const struct sim_model *m, const struct alarms_req *r,
 		return 0;
 	if (r->prefix != NULL && strncmp(name, r->prefix, strlen(r->prefix)) != 0)
 		return 0;
-	if (r->state != NULL && strcmp(r->state, "OK") != 0)
+	if (r->state != NULL && strcmp(r->state,
+	    sim_alarm_state_name(m->alarms.a[a].state)) != 0)
 		return 0;
 	policy_arn(m, a, arn, sizeof(arn));
 	if (r->action_prefix != NULL && strncmp(arn, r->action_prefix,
@@ -1159,15 +1357,15 @@ write_alarms(struct out *o, const struct sim_model *m, const struct alarms_req *
 	if (r->composite)
 		out_empty(o, "CompositeAlarms");
 	out_open(o, "MetricAlarms", 1);
-	for (i = from; i < NITEMS(alarm_defs); i++) {
-		if (!alarm_selected(m, r, &alarm_defs[i]))
+	for (i = from; i < SIM_NALARMS; i++) {
+		if (!alarm_selected(m, r, (int)i))
 			continue;
 		if (n++ == r->max)
 			break;
-		write_alarm(o, m, &alarm_defs[i]);
+		write_alarm(o, m, (int)i);
 	}
 	out_close(o, "MetricAlarms");
-	if (i < NITEMS(alarm_defs)) {
+	if (i < SIM_NALARMS) {
 		sim_api_token(tok, sizeof(tok), i);
 		out_str(o, "NextToken", tok);
 	}
@@ -1186,6 +1384,7 @@ describe_alarms(struct sim_aws_call *c)
 	if ((c->proto == SIM_PROTO_JSON ? json_alarms_req(c, &r) :
 	    form_alarms_req(c, &r)) == -1 || alarms_check(c, &r, &from) == -1)
 		return -1;
+	sim_alarms_update(m, c->sim->now);
 	out_begin(&o, c);
 	write_alarms(&o, m, &r, from);
 	return out_finish(&o, c);

@@ -24,18 +24,6 @@
 
 /* ---- reading ---- */
 
-/* EC2's own syntax check of an id: "i-" and 8 or 17 lower-case hex digits. */
-static int
-id_wellformed(const char *id)
-{
-	size_t	 n;
-
-	if (strncmp(id, "i-", 2) != 0)
-		return 0;
-	n = strlen(id + 2);
-	return (n == 8 || n == 17) && strspn(id + 2, "0123456789abcdef") == n;
-}
-
 static int
 read_ids(struct sim_aws_call *c, const char **ids, size_t *n)
 {
@@ -54,7 +42,7 @@ check_ids(struct sim_aws_call *c, struct sim_model *m, const char **ids, size_t 
 	size_t	 missing = 0, len;
 
 	for (size_t i = 0; i < n; i++)
-		if (!id_wellformed(ids[i]))
+		if (!sim_ec2_id_valid(ids[i]))
 			return sim_call_fail(c, 400, "InvalidInstanceID.Malformed",
 			    "Invalid id: \"%s\"", ids[i]);
 	for (size_t i = 0; i < n; i++) {

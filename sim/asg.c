@@ -39,7 +39,7 @@ const char *
 sim_lifecycle_name(enum sim_lifecycle l)
 {
 	static const char *const names[] = {
-		"", "Pending", "InService", "Terminating", "Terminated",
+		"", "Pending", "InService", "Terminating", "Terminated", "Standby",
 	};
 
 	return (size_t)l < nitems(names) ? names[l] : "?";
@@ -72,6 +72,12 @@ set_life(struct sim_model *m, struct sim_instance *in, enum sim_lifecycle l)
 	in->life = l;
 	in->life_time = m->now;
 	sim_rec(m, SIM_REC_LIFECYCLE, in->id, sim_lifecycle_name(l), NULL, 0, NULL);
+}
+
+void
+sim_asg_set_life(struct sim_model *m, struct sim_instance *in, enum sim_lifecycle l)
+{
+	set_life(m, in, l);
 }
 
 static int
@@ -237,13 +243,42 @@ sim_asg_on_terminated(struct sim_model *m, struct sim_instance *in)
 {
 	if (in->life == SIM_LC_TERMINATING)
 		finish_termination(m, in);
+	else if (in->life == SIM_LC_STANDBY)	/* killed from EC2: the group drops it */
+		set_life(m, in, SIM_LC_TERMINATED);
 }
 
-/* The EC2 health check finds a member that was killed behind the group's back. */
+/* With ELB health checks, past the grace period: does the ELB say OutOfService? */
+static int
+elb_verdict(const struct sim_model *m, const struct sim_instance *in)
+{
+	const struct sim_elb_member *e = &in->elb;
+
+	if (!m->p.health_check_elb || m->now < in->launch_time + m->p.health_check_grace)
+		return 0;
+	return !e->registered || (!e->draining && !e->in_service &&
+	    e->fail_run >= m->p.unhealthy_threshold);
+}
+
+void
+sim_asg_on_elb_unhealthy(struct sim_model *m, struct sim_instance *in)
+{
+	if (!up(in) || in->unhealthy || in->elb_notice || !elb_verdict(m, in))
+		return;
+	in->elb_notice = 1;
+	sim_schedule(m, m->now + m->p.asg_health_check, SIM_EV_ASG_NOTICE, in->idx, 0);
+}
+
+/*
+ * The group's health check finds a member that was killed behind its back or, with
+ * HealthCheckType ELB, one that the ELB reports OutOfService (a drained one too).
+ */
 void
 sim_asg_on_notice(struct sim_model *m, struct sim_instance *in)
 {
-	if (!up(in) || in->unhealthy)
+	int alive = in->state == SIM_EC2_PENDING || in->state == SIM_EC2_RUNNING;
+
+	in->elb_notice = 0;
+	if (!up(in) || in->unhealthy || (alive && !elb_verdict(m, in)))
 		return;
 	if (m->asg.suspended & (1u << SIM_PROC_HEALTH_CHECK)) {
 		sim_schedule(m, m->now + m->p.asg_health_check, SIM_EV_ASG_NOTICE,
@@ -251,8 +286,10 @@ sim_asg_on_notice(struct sim_model *m, struct sim_instance *in)
 		return;
 	}
 	in->unhealthy = 1;
+	in->unhealthy_elb = alive;
 	sim_rec(m, SIM_REC_LIFECYCLE, in->id, sim_lifecycle_name(in->life), "Unhealthy",
-	    0, "health check: instance %s", sim_ec2_state_name(in->state));
+	    0, "%s health check: instance %s", alive ? "ELB" : "EC2",
+	    sim_ec2_state_name(in->state));
 	sim_asg_poke(m);
 }
 
@@ -270,7 +307,7 @@ replace_unhealthy(struct sim_model *m)
 
 		if (!up(in) || !in->unhealthy)
 			continue;
-		sim_asg_cause_health(m, cause, sizeof(cause));
+		sim_asg_cause_health(m, in->unhealthy_elb, cause, sizeof(cause));
 		sim_asg_begin_termination(m, in, cause);
 	}
 }
@@ -293,6 +330,8 @@ scale_in(struct sim_model *m)
 void
 sim_asg_reconcile(struct sim_model *m)
 {
+	sim_asg_prestate(m);
+	sim_alarms_tick(m);
 	replace_unhealthy(m);
 	if (!(m->asg.suspended & (1u << SIM_PROC_TERMINATE)))
 		scale_in(m);
@@ -329,6 +368,7 @@ set_capacity(struct sim_model *m, int min, int max, int desired)
 
 	g->desired_from = g->desired;
 	g->desired_at = m->now;
+	g->desired_alarm = -1;
 	g->min = min;
 	g->max = max;
 	g->desired = desired;
@@ -378,6 +418,8 @@ sim_asg_init(struct sim_model *m)
 	sim_strlcpy(g->lc_version, m->p.version, sizeof(g->lc_version));
 	g->new_protected = m->p.new_instances_protected;
 	g->desired_at = SIM_NEVER;
+	g->desired_alarm = -1;
+	sim_alarms_init(m);
 }
 
 void

@@ -93,15 +93,28 @@ sim_asg_activity_find(const struct sim_model *m, const char *id)
 	return NULL;
 }
 
-/* "At T a user request update of ... changing the desired capacity from a to b.  " */
+/*
+ * What changed desired just now, if anything: "At T a user request update of ...
+ * changing the desired capacity from a to b.  " or "At T a monitor alarm A in state
+ * ALARM triggered policy P changing the desired capacity from a to b.  "
+ */
 static size_t
 user_update(struct sim_model *m, char *buf, size_t len)
 {
 	struct sim_asg *g = &m->asg;
-	char t[32];
+	char t[32], alarm[SIM_ARN_MAX], policy[SIM_NAME_MAX + 64];
 
 	if (g->desired_at != m->now)
 		return 0;
+	if (g->desired_alarm >= 0) {
+		sim_alarm_name(m, g->desired_alarm, alarm, sizeof(alarm));
+		sim_alarm_policy_name(m, g->desired_alarm, policy, sizeof(policy));
+		snprintf(buf, len, "At %s a monitor alarm %s in state ALARM triggered "
+		    "policy %s changing the desired capacity from %d to %d.  ",
+		    sim_time_format(m, m->now, 0, t, sizeof(t)), alarm, policy,
+		    g->desired_from, g->desired);
+		return strlen(buf);
+	}
 	snprintf(buf, len, "At %s a user request update of AutoScalingGroup constraints "
 	    "to min: %d, max: %d, desired: %d changing the desired capacity from %d to %d."
 	    "  ", sim_time_format(m, m->now, 0, t, sizeof(t)), g->min, g->max, g->desired,
@@ -134,14 +147,20 @@ sim_asg_cause_scale_in(struct sim_model *m, const struct sim_instance *in, int f
 	    t, in->id);
 }
 
+/* AWS writes "a ELB" (compiler-explorer/infra#397 quotes it). */
 void
-sim_asg_cause_health(struct sim_model *m, char *buf, size_t len)
+sim_asg_cause_health(struct sim_model *m, int elb, char *buf, size_t len)
 {
 	char t[32];
 
-	snprintf(buf, len, "At %s an instance was taken out of service in response to an "
-	    "EC2 health check indicating it has been terminated or stopped.",
-	    sim_time_format(m, m->now, 0, t, sizeof(t)));
+	sim_time_format(m, m->now, 0, t, sizeof(t));
+	if (elb)
+		snprintf(buf, len, "At %s an instance was taken out of service in response "
+		    "to a ELB system health check failure.", t);
+	else
+		snprintf(buf, len, "At %s an instance was taken out of service in response "
+		    "to an EC2 health check indicating it has been terminated or stopped.",
+		    t);
 }
 
 void

@@ -78,7 +78,7 @@ sim_asg_set_protection(struct sim_model *m, const char *const *ids, size_t n,
 		if ((in = managed(m, ids[i])) == NULL)
 			sim_fail(err, 400, "ValidationError", "The instance %s is not part "
 			    "of Auto Scaling group %s.", ids[i], m->asg.name);
-		else if (in->life != SIM_LC_IN_SERVICE)
+		else if (in->life != SIM_LC_IN_SERVICE && in->life != SIM_LC_STANDBY)
 			sim_fail(err, 400, "ValidationError", "The instance %s is not in "
 			    "InService or EnteringStandby or Standby.", ids[i]);
 		else

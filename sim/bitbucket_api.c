@@ -423,39 +423,86 @@ status(struct sim *sim, const struct sim_req *req, struct sim_resp *resp)
 		sim_resp_json(resp, http, json_pack("{ss}", "state", state));
 }
 
-void
-sim_bitbucket_handle(struct sim *sim, const struct sim_req *req, const char *path,
-    struct sim_resp *resp)
-{
-	struct sim_instance	*local;
-	const char		*rest = path + strlen(ZDU);
-	size_t			 i, n;
+/* The endpoint of a path: an index in ops[] (NOPS: none, or /status). */
+#define NOPS	(sizeof(ops) / sizeof(ops[0]))
 
-	if (sim->model == NULL) {
-		sim_resp_text(resp, 503, NULL, "");
-		return;
-	}
-	if (strcmp(path, "/status") == 0) {
-		status(sim, req, resp);
-		return;
-	}
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+static size_t
+endpoint(const char *path)
+{
+	const char	*rest;
+	size_t		 i, n;
+
+	if (strncmp(path, ZDU, strlen(ZDU)) != 0)
+		return NOPS;
+	rest = path + strlen(ZDU);
+	for (i = 0; i < NOPS; i++) {
 		n = strlen(ops[i].path);
 		if (ops[i].op == OP_NODE ? strncmp(rest, ops[i].path, n) == 0 :
 		    strcmp(rest, ops[i].path) == 0)
 			break;
 	}
-	count(sim, i < sizeof(ops) / sizeof(ops[0]) ? ops[i].action : "(unknown)");
+	return i;
+}
+
+static void
+dispatch(struct sim *sim, const struct sim_req *req, const char *path, size_t i,
+    struct sim_resp *resp)
+{
+	struct sim_instance	*local;
+
+	if (strcmp(path, "/status") == 0) {
+		status(sim, req, resp);
+		return;
+	}
+	count(sim, i < NOPS ? ops[i].action : "(unknown)");
 	if ((local = balance(sim, resp)) == NULL)
 		return;
-	if (i == sizeof(ops) / sizeof(ops[0]))
+	if (i == NOPS)
 		answer_error(resp, 404, "Not found",
 		    "com.sun.jersey.api.NotFoundException");
 	else if (strcmp(req->method, ops[i].method) != 0) {
 		answer_error(resp, 405, "Method not allowed", "MethodNotAllowed");
 		sim_resp_header(resp, "Allow", ops[i].method);
 	} else if (authorise(sim, req, resp) == 0)
-		zdu(sim, ops[i].op, rest + strlen(ops[i].path), local, resp);
+		zdu(sim, ops[i].op, path + strlen(ZDU) + strlen(ops[i].path), local,
+		    resp);
+}
+
+/*
+ * The fault rules (auth.h) name an endpoint as "status" or its path under /rest/zdu
+ * ("cluster", "nodes", "start"...). A fault before the endpoint runs leaves it
+ * undone, and only /_sim/counters tallies the call, as the AWS front door does.
+ */
+void
+sim_bitbucket_handle(struct sim *sim, const struct sim_req *req, const char *path,
+    struct sim_resp *resp)
+{
+	struct sim_fault_hit	 hit;
+	size_t			 i = endpoint(path);
+	char			 name[32] = "";
+
+	if (sim->model == NULL) {
+		sim_resp_text(resp, 503, NULL, "");
+		return;
+	}
+	if (i < NOPS)
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(ops[i].path, "/"),
+		    ops[i].path);
+	else if (strcmp(path, "/status") == 0)
+		snprintf(name, sizeof(name), "status");
+	memset(&hit, 0, sizeof(hit));
+	if (*name != '\0')
+		sim_faults_draw(sim, "bitbucket", name, resp, &hit);
+	if (hit.fire && hit.when == SIM_FAULT_BEFORE) {
+		sim_count(sim, "api_calls", "bitbucket", i < NOPS ? ops[i].action :
+		    "GET /status");
+		sim_faults_strike_http(&hit, resp, "bitbucket", name, 0);
+		return;
+	}
+	dispatch(sim, req, path, i, resp);
+	if (hit.fire)
+		sim_faults_strike_http(&hit, resp, "bitbucket", name,
+		    resp->status / 100 == 2);
 	log_debug("bitbucket: %s %s -> %d", req->method, path, resp->status);
 }
 

@@ -4,7 +4,6 @@
  * one of them, outside the group. TerminateInstances kills at once: the in-flight
  * requests fail, and the group only learns of it through its health check.
  */
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,6 +58,12 @@ set_state(struct sim_model *m, struct sim_instance *in, enum sim_ec2_state s)
 {
 	in->state = s;
 	in->state_time = m->now;
+	/* CloudWatch's samples cover the time it ran (sim/cpu_history.c). */
+	if (s == SIM_EC2_RUNNING)
+		in->running_at = m->now;
+	else if (s == SIM_EC2_SHUTTING_DOWN || s == SIM_EC2_TERMINATED)
+		if (in->stopped_at == SIM_NEVER)
+			in->stopped_at = m->now;
 	sim_rec(m, SIM_REC_EC2, in->id, sim_ec2_state_name(s), in->ip,
 	    (in->member ? 1 : 0) | (in->file_server ? 2 : 0), "%s%s",
 	    in->file_server ? "FileServer " : "", sim_ec2_state_name(s));
@@ -77,6 +82,7 @@ sim_ec2_launch(struct sim_model *m, int member, const char *version)
 	snprintf(in->az, sizeof(in->az), "%sa", m->p.region);
 	sim_strlcpy(in->type, member ? "c5.xlarge" : "m5.large", sizeof(in->type));
 	in->launch_time = m->now;
+	in->running_at = in->stopped_at = SIM_NEVER;
 	in->member = member;
 	in->file_server = !member;
 	if (member)
@@ -155,21 +161,16 @@ sim_ec2_find_ip(struct sim_model *m, const char *ip)
 	return last;
 }
 
-/* EC2's own syntax check: "i-" and 8 or 17 hex digits. */
-static int
-valid_instance_id(const char *id)
+/* EC2's own syntax check: "i-" and 8 or 17 lower-case hex digits. */
+int
+sim_ec2_id_valid(const char *id)
 {
 	size_t n;
 
-	if (strncmp(id, "i-", 2) != 0)
+	if (id == NULL || strncmp(id, "i-", 2) != 0)
 		return 0;
 	n = strlen(id + 2);
-	if (n != 8 && n != 17)
-		return 0;
-	for (size_t i = 2; id[i] != '\0'; i++)
-		if (!isxdigit((unsigned char)id[i]) || isupper((unsigned char)id[i]))
-			return 0;
-	return 1;
+	return (n == 8 || n == 17) && strspn(id + 2, "0123456789abcdef") == n;
 }
 
 static void
@@ -245,7 +246,7 @@ sim_ec2_terminate(struct sim_model *m, const char *const *ids, size_t n, int64_t
 {
 	sim_model_advance(m, now);
 	for (size_t i = 0; i < n; i++)
-		if (!valid_instance_id(ids[i])) {
+		if (!sim_ec2_id_valid(ids[i])) {
 			sim_fail(err, 400, "InvalidInstanceID.Malformed", "Invalid id: \"%s\"",
 			    ids[i]);
 			sim_call(m, "TerminateInstances", ids[i], NULL, err);

@@ -76,6 +76,9 @@ sim_elb_on_check(struct sim_model *m, struct sim_instance *in, uint32_t epoch)
 		sim_rec(m, SIM_REC_ELB, in->id, "OutOfService", NULL, 0,
 		    "failed %d health checks", e->fail_run);
 	}
+	/* A group with ELB health checks acts on this verdict (sim/asg.c). */
+	if (!e->in_service && e->fail_run >= m->p.unhealthy_threshold)
+		sim_asg_on_elb_unhealthy(m, in);
 	schedule_check(m, in);
 }
 
@@ -93,6 +96,7 @@ end_drain(struct sim_model *m, struct sim_instance *in)
 	sim_rec(m, SIM_REC_DRAIN, in->id, cut ? "forced" : "clean", NULL, cut,
 	    "%d request(s) cut", cut);
 	sim_rec(m, SIM_REC_ELB, in->id, "deregistered", NULL, 0, NULL);
+	sim_asg_on_elb_unhealthy(m, in);	/* OutOfService: not registered */
 	sim_asg_on_drained(m, in);
 }
 

@@ -47,7 +47,7 @@ sim_rec_kind_name(enum sim_rec_kind k)
 {
 	static const char *const names[] = {
 		"ec2", "lifecycle", "protection", "capacity", "processes", "activity",
-		"elb", "drain", "node", "zdu", "stack", "call", "request",
+		"elb", "drain", "node", "zdu", "stack", "call", "request", "alarm",
 	};
 
 	return (size_t)k < nitems(names) ? names[k] : "?";

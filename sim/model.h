@@ -32,7 +32,10 @@
  *   TerminateInstances        sim_ec2_terminate
  *   DescribeInstanceHealth    sim_elb_health for each registered instance (or those named)
  *   (De)RegisterInstances...  sim_elb_deregister, sim_elb_register
- *   GetMetricData             sim_ec2_cpu
+ *   GetMetricStatistics, GetMetricData   sim_cpu_window (per minute, any window)
+ *   DescribeAlarms            sim_alarms_update, then m->alarms.a[]
+ *   CancelUpdateStack         sim_stack_cancel_update
+ *   DescribeLifecycleHooks, DescribeInstanceRefreshes   m->p.lifecycle_hooks, m->asg.refresh
  *   /rest/zdu/cluster|state   sim_zdu_state, sim_zdu_nodes (the answering node: sim_elb_pick)
  *   /rest/zdu/start|cancel|approve|retryUpgrade   sim_zdu_start, ... (409: empty body)
  *   /status                   sim_node_status (through the LB: sim_elb_pick first)
@@ -94,6 +97,13 @@ struct sim_params {
 	unsigned	 suspended;	/* processes already suspended at start (bit per enum sim_process) */
 	int		 lc_create_allowed;	/* account created before 2024-10-01 */
 	char		 role_arn[SIM_ARN_MAX];	/* the stack's service role, "" for none */
+	/* what the daemon's preflight refuses (aws-behaviours.md 15); none by default */
+	int		 standby;	/* original nodes in Standby at start */
+	unsigned	 lifecycle_hooks;	/* SIM_HOOK_* */
+	int		 instance_refresh;	/* one in progress at start */
+	int		 health_check_elb;	/* HealthCheckType ELB, not EC2 */
+	int64_t		 health_check_grace;	/* HealthCheckGracePeriod, ms */
+	char		 db_master[160];	/* DBMaster: standby mode when set */
 	/* timings, virtual ms */
 	int64_t		 ec2_pending;	/* launch -> running */
 	int64_t		 node_boot;	/* launch -> Bitbucket ACTIVE */
@@ -127,6 +137,7 @@ struct sim_params {
 	double		 fault_p;	/* RANDOM's probability for the three above */
 	int		 nested_drift;	/* nested template changed at its URL */
 	int		 finalize_fail;	/* approve ends UPGRADE_TASKS_FAILED */
+	double		 cpu_load;	/* the members' CPU times this (1: normal) */
 	/* API throttling: token bucket per service */
 	int		 throttle;
 	double		 bucket;	/* capacity */
@@ -175,6 +186,7 @@ enum sim_lifecycle {
 	SIM_LC_IN_SERVICE,
 	SIM_LC_TERMINATING,
 	SIM_LC_TERMINATED,
+	SIM_LC_STANDBY,		/* out of the ELB, not counted in desired */
 };
 
 /* The instance's place in the Classic ELB. */
@@ -220,6 +232,8 @@ struct sim_instance {
 	char		 az[40];
 	char		 type[16];
 	int64_t		 launch_time;
+	int64_t		 running_at;	/* entered running (SIM_NEVER: not yet) */
+	int64_t		 stopped_at;	/* left it (SIM_NEVER: not yet) */
 	enum sim_ec2_state state;
 	int64_t		 state_time;
 	char		 state_reason[96];	/* stateReason message, "" if none */
@@ -230,6 +244,8 @@ struct sim_instance {
 	enum sim_lifecycle life, life_prev;
 	int64_t		 life_time;
 	int		 unhealthy;
+	int		 unhealthy_elb;	/* by the ELB health check, not EC2's */
+	int		 elb_notice;	/* an ELB health verdict on its way to the group */
 	int		 prot, prot_prev;
 	int64_t		 prot_time;
 	int		 term_requested;	/* a termination was asked for by an API call */
@@ -253,6 +269,8 @@ struct sim_ec2_change {
 const char *sim_ec2_state_name(enum sim_ec2_state);	/* "pending", ... */
 int	sim_ec2_state_code(enum sim_ec2_state);		/* 0, 16, 32, 48 */
 struct sim_instance *sim_ec2_find(struct sim_model *, const char *id);
+/* EC2's own syntax check of an instance id: "i-" and 8 or 17 lower-case hex digits. */
+int	sim_ec2_id_valid(const char *id);
 /* The live instance with that private IP, else the last one that had it, else NULL. */
 struct sim_instance *sim_ec2_find_ip(struct sim_model *, const char *ip);
 /* Tags as DescribeInstances shows them (quickstart-stack.md); returns their count. */
@@ -265,7 +283,7 @@ size_t	sim_ec2_tags(const struct sim_model *, const struct sim_instance *,
  */
 int	sim_ec2_terminate(struct sim_model *, const char *const *ids, size_t n,
 	    int64_t now, struct sim_ec2_change *out, struct sim_err *);
-/* CloudWatch CPUUtilization of an instance now (percent), -1 with no data yet. */
+/* The former now-only CPU (sim/cloudwatch.c); superseded by sim_cpu_window. */
 double	sim_ec2_cpu(struct sim_model *, const struct sim_instance *, int64_t now);
 
 /* ---- Auto Scaling (sim/asg.c, sim/asg_activity.c, sim/asg_policy.c) ---- */
@@ -305,6 +323,21 @@ struct sim_activity {
 	char		 status_message[SIM_MSG_MAX];
 };
 
+/* Lifecycle hooks the group may have (the Quick Start's has none). */
+enum {
+	SIM_HOOK_LAUNCHING = 1,
+	SIM_HOOK_TERMINATING = 2,
+	SIM_HOOK_ALL = 3,
+};
+
+/* An instance refresh: only ever listed, it replaces nothing. */
+struct sim_refresh {
+	char		 id[40];	/* "" if there never was one */
+	int64_t		 start;
+	int64_t		 end;		/* SIM_NEVER while InProgress */
+	int		 instances;	/* InstancesToUpdate */
+};
+
 struct sim_asg {
 	char		 name[SIM_NAME_MAX];
 	char		 arn[SIM_ARN_MAX];
@@ -319,7 +352,11 @@ struct sim_asg {
 	size_t		 nact, actcap;
 	int		 desired_from;	/* the last capacity change: from */
 	int64_t		 desired_at;	/* and when (SIM_NEVER: none) */
+	int		 desired_alarm;	/* the alarm whose policy made it, -1: a user */
 	int		 reconcile_pending;
+	int		 prestate;	/* the scenario's Standby, refresh: 1 scheduled, 2 done */
+	struct sim_refresh refresh;	/* the latest instance refresh */
+	unsigned	 nrefresh;	/* refreshes started */
 };
 
 const char *sim_process_name(enum sim_process);
@@ -340,6 +377,21 @@ int	sim_asg_scale_in_blocked(const struct sim_model *);
 /* TerminateInstanceInAutoScalingGroup. *act: the activity (on success). */
 int	sim_asg_terminate(struct sim_model *, const char *id, int decrement, int64_t now,
 	    struct sim_activity **act, struct sim_err *);
+/* "launching"/"terminating" -> SIM_HOOK_*, 0 if unknown; the hook's transition. */
+unsigned sim_hook_lookup(const char *name);
+const char *sim_hook_name(unsigned hook);
+const char *sim_hook_transition(unsigned hook);
+/*
+ * Enter (or leave) Standby, as EnterStandby without decrementing desired (the group
+ * launches a replacement) and ExitStandby (desired + 1). The check alone first: 0,
+ * or -1 with why; then the change, which cannot fail.
+ */
+int	sim_asg_standby_check(const struct sim_model *, const struct sim_instance *,
+	    int enter, struct sim_err *);
+void	sim_asg_standby(struct sim_model *, struct sim_instance *, int enter);
+/* Starts an instance refresh (listed InProgress) or cancels the one in progress. */
+void	sim_asg_set_refresh(struct sim_model *, int active);
+void	sim_asg_set_new_protected(struct sim_model *, int protect);
 /* SetInstanceProtection: all or nothing. */
 int	sim_asg_set_protection(struct sim_model *, const char *const *ids, size_t n,
 	    int protect, int64_t now, struct sim_err *);
@@ -348,6 +400,92 @@ int	sim_asg_suspend(struct sim_model *, const char *const *names, size_t n, int6
 	    struct sim_err *);
 int	sim_asg_resume(struct sim_model *, const char *const *names, size_t n, int64_t now,
 	    struct sim_err *);
+
+/* ---- CloudWatch: CPU history (sim/cpu_history.c) and the alarms (sim/alarms.c) ---- */
+
+#define SIM_MINUTE	(60 * 1000LL)
+
+/*
+ * CPUUtilization samples: one a minute for each group member while it runs (detailed
+ * monitoring, the launch configuration's default), one every five for the
+ * FileServer; a sample is published once its minute is over. Each is a seeded
+ * function of (seed, instance, minute) times the load in force when that minute
+ * began, so nothing is stored and any window can be answered at any time.
+ */
+struct sim_cpu_stats {
+	long		 n;		/* SampleCount */
+	double		 sum, min, max;
+	double		*v;		/* if not NULL: the samples, the first vmax */
+	size_t		 vmax;
+};
+
+/* Samples of in (NULL: every group member) starting in [from, to), published by now. */
+void	sim_cpu_window(const struct sim_model *, const struct sim_instance *,
+	    int64_t from, int64_t to, int64_t now, struct sim_cpu_stats *);
+/* The start of the CloudWatch minute (a UTC minute) that holds t. */
+int64_t	sim_cpu_minute(const struct sim_model *, int64_t t);
+/* The load multiplier in force at t. */
+double	sim_cpu_load(const struct sim_model *, int64_t t);
+/* A new load from now on (a fault): "normal" 1, "high" 1.5, "low" 0.5, or 0..10. */
+void	sim_cpu_set_load(struct sim_model *, double load);
+int	sim_cpu_load_parse(const char *, double *);
+
+enum sim_alarm_state {
+	SIM_ALARM_OK,
+	SIM_ALARM_ALARM,
+	SIM_ALARM_INSUFFICIENT_DATA,
+};
+
+/* The template's two alarms on the group's average CPU, and the policies they run. */
+enum { SIM_ALARM_HIGH, SIM_ALARM_LOW, SIM_NALARMS };
+
+struct sim_alarm_def {
+	const char	*logical;	/* "CPUAlarmHigh" */
+	const char	*description;
+	const char	*op;		/* ComparisonOperator */
+	const char	*policy;	/* the scaling policy's logical id */
+	double		 threshold;
+	int		 periods;	/* of 60 s, all of them breaching */
+	int		 adjust;	/* the policy's ScalingAdjustment */
+	const char	*relation;	/* "greater", "less": for StateReason */
+};
+#define SIM_ALARM_COOLDOWN	(600 * 1000LL)	/* both policies' Cooldown */
+#define SIM_ALARM_RECENT	5
+
+extern const struct sim_alarm_def sim_alarm_defs[SIM_NALARMS];
+
+struct sim_alarm {
+	enum sim_alarm_state state;
+	int64_t		 transitioned;	/* the last change of state */
+	char		 reason[SIM_MSG_MAX];
+	int		 run;		/* consecutive breaching datapoints */
+	int		 missing;	/* consecutive minutes without one */
+};
+
+#define SIM_CPU_SEGS	64
+
+struct sim_alarms {
+	struct sim_alarm a[SIM_NALARMS];
+	int64_t		 next_eval;	/* the next minute boundary to evaluate */
+	int64_t		 tick_at;	/* the evaluation scheduled (SIM_NEVER: none) */
+	int64_t		 cooldown_until;
+	double		 recent[SIM_ALARM_RECENT];	/* group averages, newest first */
+	int64_t		 recent_t[SIM_ALARM_RECENT];
+	size_t		 nrecent;
+	struct {
+		int64_t	 from;
+		double	 load;
+	}		 seg[SIM_CPU_SEGS];	/* the load over time, oldest first */
+	size_t		 nseg;
+};
+
+const char *sim_alarm_state_name(enum sim_alarm_state);
+/* The alarm's and its policy's names, as CloudFormation named them. */
+void	sim_alarm_name(const struct sim_model *, int alarm, char *buf, size_t len);
+void	sim_alarm_policy_name(const struct sim_model *, int alarm, char *buf,
+	    size_t len);
+/* Evaluates the alarms up to now (DescribeAlarms reads m->alarms afterwards). */
+void	sim_alarms_update(struct sim_model *, int64_t now);
 
 /* ---- Classic ELB (sim/elb.c) ---- */
 
@@ -593,6 +731,14 @@ const struct sim_stack_resource *sim_stack_resource(const struct sim_stack *,
 int	sim_stack_update(struct sim_model *, const char *stack, const struct sim_param_in *,
 	    size_t nparams, const char *const *caps, size_t ncaps, const char *token,
 	    int64_t now, struct sim_err *);
+/*
+ * CancelUpdateStack: an update in progress rolls back (UPDATE_ROLLBACK_IN_PROGRESS,
+ * then UPDATE_ROLLBACK_COMPLETE), its events carrying token (the update's if NULL).
+ */
+int	sim_stack_cancel_update(struct sim_model *, const char *stack, const char *token,
+	    int64_t now, struct sim_err *);
+/* Sets DBMaster on the stack (and the nested one): standby mode when not empty. */
+void	sim_stack_set_db_master(struct sim_model *, const char *value);
 int	sim_changeset_create(struct sim_model *, const char *stack, const char *name,
 	    const struct sim_param_in *, size_t nparams, const char *const *caps,
 	    size_t ncaps, int include_nested, int64_t now, struct sim_changeset **,
@@ -642,6 +788,7 @@ enum sim_rec_kind {
 	SIM_REC_STACK,		/* obj: stack; a: status; b: BitbucketVersion */
 	SIM_REC_CALL,		/* a: action; obj: target; n: HTTP status of the answer */
 	SIM_REC_REQUEST,	/* a: fail reason; obj: instance or "-"; n: planned duration */
+	SIM_REC_ALARM,		/* obj: alarm or policy; a: state or "policy"; n: desired */
 };
 
 struct sim_record {
@@ -751,6 +898,7 @@ struct sim_model {
 	size_t		 ninst, instcap;
 	struct sim_instance *file_server;
 	struct sim_asg	 asg;
+	struct sim_alarms alarms;
 	struct sim_elb	 elb;
 	struct sim_zdu	 zdu;
 	struct sim_stack *stack[2];	/* [0] the root; [1] the nested product stack */

@@ -128,7 +128,19 @@ void	 sim_asg_capacity(struct sim_model *, int min, int max, int desired);
 void	 sim_asg_cause_launch(struct sim_model *, int from, int to, char *, size_t);
 void	 sim_asg_cause_scale_in(struct sim_model *, const struct sim_instance *, int from,
 	    int to, char *, size_t);
-void	 sim_asg_cause_health(struct sim_model *, char *, size_t);
+/* elb: the ELB health check's verdict, not EC2's. */
+void	 sim_asg_cause_health(struct sim_model *, int elb, char *, size_t);
+/* The ELB now reports the member OutOfService: with ELB health checks, it will go. */
+void	 sim_asg_on_elb_unhealthy(struct sim_model *, struct sim_instance *);
+/* The scenario's starting state beyond the Quick Start's (Standby members). */
+void	 sim_asg_prestate(struct sim_model *);
+void	 sim_asg_set_life(struct sim_model *, struct sim_instance *, enum sim_lifecycle);
+
+/* CloudWatch alarms: state and load from the start; evaluation, policies (ticks). */
+void	 sim_alarms_init(struct sim_model *);
+void	 sim_alarms_tick(struct sim_model *);
+/* Minute ticks from the next boundary on (the load is not normal, or an alarm is on). */
+void	 sim_alarms_arm(struct sim_model *);
 void	 sim_asg_cause_user(struct sim_model *, const struct sim_instance *, int decrement,
 	    char *, size_t);
 
@@ -182,6 +194,9 @@ int	 sim_stack_check_target(struct sim_model *, const char *name, const char *to
 /* Starts an update to params; cs: the change set executed, or NULL. */
 void	 sim_stack_start_update(struct sim_model *, struct sim_stack *,
 	    const struct sim_param *, size_t n, const char *token, struct sim_changeset *);
+/* CancelUpdateStack of the update in progress (checked by the caller). */
+void	 sim_stack_op_cancel(struct sim_model *, struct sim_stack *root,
+	    const char *token);
 /* Resource changes that going to params would make (drift included). */
 size_t	 sim_stack_diff(struct sim_model *, struct sim_stack *, const struct sim_param *,
 	    size_t n, struct sim_change *out, size_t max);

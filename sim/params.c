@@ -32,6 +32,7 @@ common_defaults(struct sim_params *p)
 	p->node_error_p = 0.1;
 	p->node_stuck_p = 0.1;
 	p->fault_p = 0.5;
+	p->cpu_load = 1;
 	p->throttle = 1;
 	p->bucket = 100;
 	p->refill = 20;
@@ -143,6 +144,27 @@ check_traffic(const struct sim_params *p, char *why, size_t len)
 	return 0;
 }
 
+/* The preflight refusals a scenario may set up (aws-behaviours.md 15). */
+static int
+check_refusals(const struct sim_params *p, char *why, size_t len)
+{
+	if (p->standby < 0 || p->standby > p->nodes)
+		return snprintf(why, len, "standby is 0 to nodes"), -1;
+	if (p->lifecycle_hooks & ~(unsigned)SIM_HOOK_ALL)
+		return snprintf(why, len, "unknown lifecycle hook"), -1;
+	if (p->health_check_grace < 0 || p->health_check_grace > 86400 * SEC ||
+	    p->health_check_grace % SEC != 0)
+		return snprintf(why, len, "health_check_grace is whole seconds, 0 to "
+		    "86400"), -1;
+	/* Else every new node would be replaced before it could boot, for ever. */
+	if (p->health_check_elb && p->health_check_grace < p->node_boot)
+		return snprintf(why, len, "with health_check_type ELB, "
+		    "health_check_grace must cover node_boot"), -1;
+	if (!(p->cpu_load >= 0 && p->cpu_load <= 10))
+		return snprintf(why, len, "cpu_load is 0 to 10 (1: normal)"), -1;
+	return 0;
+}
+
 int
 sim_params_check(const struct sim_params *p, char *why, size_t len)
 {
@@ -172,7 +194,7 @@ sim_params_check(const struct sim_params *p, char *why, size_t len)
 		return snprintf(why, len, "throttling needs bucket >= 1 and refill > 0"), -1;
 	if (p->suspended >= (1u << SIM_NPROC))
 		return snprintf(why, len, "unknown process suspended"), -1;
-	return 0;
+	return check_refusals(p, why, len);
 }
 
 int

@@ -20,7 +20,7 @@
 #include "sim/scenario.h"
 
 enum kind { K_INT, K_U64, K_DURATION, K_DOUBLE, K_BOOL, K_STRING, K_FAULT, K_LAYOUT,
-	K_PROCESSES, K_CLASS, K_EPOCH, K_PROFILE };
+	K_PROCESSES, K_CLASS, K_EPOCH, K_PROFILE, K_HOOKS, K_HEALTH, K_LOAD };
 
 struct key {
 	const char	*section;
@@ -48,6 +48,12 @@ static const struct key keys[] = {
 	{ "cluster", "suspended", K_PROCESSES, P(suspended), 0 },
 	{ "cluster", "lc_create_allowed", K_BOOL, P(lc_create_allowed), 0 },
 	{ "cluster", "role_arn", K_STRING, S(role_arn) },
+	{ "cluster", "standby", K_INT, P(standby), 0 },
+	{ "cluster", "lifecycle_hooks", K_HOOKS, P(lifecycle_hooks), 0 },
+	{ "cluster", "instance_refresh", K_BOOL, P(instance_refresh), 0 },
+	{ "cluster", "health_check_type", K_HEALTH, P(health_check_elb), 0 },
+	{ "cluster", "health_check_grace", K_DURATION, P(health_check_grace), 0 },
+	{ "cluster", "db_master", K_STRING, S(db_master) },
 	{ "timing", "ec2_pending", K_DURATION, P(ec2_pending), 0 },
 	{ "timing", "node_boot", K_DURATION, P(node_boot), 0 },
 	{ "timing", "ec2_shutdown", K_DURATION, P(ec2_shutdown), 0 },
@@ -80,6 +86,7 @@ static const struct key keys[] = {
 	{ "faults", "fault_p", K_DOUBLE, P(fault_p), 0 },
 	{ "faults", "nested_drift", K_BOOL, P(nested_drift), 0 },
 	{ "faults", "finalize_fail", K_BOOL, P(finalize_fail), 0 },
+	{ "faults", "cpu_load", K_LOAD, P(cpu_load), 0 },
 	{ "throttle", "enabled", K_BOOL, P(throttle), 0 },
 	{ "throttle", "bucket", K_DOUBLE, P(bucket), 0 },
 	{ "throttle", "refill", K_DOUBLE, P(refill), 0 },
@@ -184,6 +191,25 @@ parse_processes(const char *s, unsigned *out)
 	return 0;
 }
 
+/* "terminating, launching", or "none". */
+static int
+parse_hooks(const char *s, unsigned *out)
+{
+	char buf[128], *tok, *save;
+	unsigned set = 0, h;
+
+	if (strcmp(s, "none") == 0)
+		return *out = 0, 0;
+	sim_strlcpy(buf, s, sizeof(buf));
+	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if ((h = sim_hook_lookup(tok)) == 0)
+			return -1;
+		set |= h;
+	}
+	*out = set;
+	return set != 0 ? 0 : -1;
+}
+
 /* "0.09 1s 3s": share, shortest, longest. */
 static int
 parse_class(const char *s, struct sim_req_class *c)
@@ -231,6 +257,9 @@ allowed(enum kind k)
 	case K_CLASS:		return "SHARE MIN MAX, e.g. 0.09 1s 3s";
 	case K_EPOCH:		return "Unix seconds or YYYY-MM-DDTHH:MM:SSZ";
 	case K_PROFILE:		return "fast or realistic";
+	case K_HOOKS:		return "none, or launching and/or terminating";
+	case K_HEALTH:		return "EC2 or ELB";
+	case K_LOAD:		return "normal, high, low, or a multiplier 0 to 10";
 	}
 	return "?";
 }
@@ -280,6 +309,15 @@ set_value(struct parse *ps, const struct key *k, const char *v)
 		if (strcmp(v, "fast") != 0 && strcmp(v, "realistic") != 0)
 			return -1;
 		return 0;	/* applied by the first pass */
+	case K_HOOKS:
+		return parse_hooks(v, (unsigned *)f);
+	case K_HEALTH:
+		if (strcmp(v, "EC2") != 0 && strcmp(v, "ELB") != 0)
+			return -1;
+		*(int *)f = strcmp(v, "ELB") == 0;
+		return 0;
+	case K_LOAD:
+		return sim_cpu_load_parse(v, (double *)f);
 	}
 	return -1;
 }

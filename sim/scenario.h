@@ -5,7 +5,10 @@
  *   [scenario]  profile = fast|realistic, seed, epoch (Unix seconds or ISO-8601 UTC)
  *   [cluster]   nodes, version, stack_name, region, account, layout = flat|nested,
  *               surge, new_instances_protected, suspended (process list),
- *               lc_create_allowed, role_arn
+ *               lc_create_allowed, role_arn, and what preflight refuses:
+ *               standby (members in Standby), lifecycle_hooks = none|launching,
+ *               terminating, instance_refresh, health_check_type = EC2|ELB,
+ *               health_check_grace, db_master (standby mode)
  *   [timing]    ec2_pending, node_boot, ec2_shutdown, health_interval,
  *               healthy_threshold, unhealthy_threshold, drain_timeout, stack_update,
  *               changeset_create, asg_health_check, consistency_lag,
@@ -14,7 +17,7 @@
  *   [faults]    node_error|node_stuck = never|once|always|random, node_error_p,
  *               node_stuck_p, fault_version, stack_refuse, rollback_fail,
  *               launch_fail, fault_p (RANDOM's probability for those three),
- *               nested_drift, finalize_fail
+ *               nested_drift, finalize_fail, cpu_load = normal|high|low|0..10
  *   [throttle]  enabled, bucket, refill
  *
  * Durations carry a unit: 500ms, 8s, 3min, 1h. Unknown sections and keys are

@@ -3,8 +3,14 @@
  *
  * One internal polling thread runs every handler, so the simulated world is only ever
  * touched by that thread. The one other thread here, the delay timer, only resumes
- * connections whose answer a latency fault holds back: it never runs a handler and
- * never reads the world. It must never listen beyond 127.0.0.1.
+ * connections a fault holds (an answer held back by latency_ms, or none at all for a
+ * no_answer fault): it never runs a handler and never reads the world. It must never
+ * listen beyond 127.0.0.1.
+ *
+ * Network faults (sim_resp.fault): no_answer suspends the connection for hold_ms,
+ * then closes it without a byte; reset closes it with SO_LINGER 0, so the kernel
+ * sends RST. Both happen after the handler, which has already decided whether the
+ * operation ran.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <microhttpd.h>
@@ -26,6 +33,7 @@
 #include "sim/wire.h"
 
 #define DISCARD_MAX	(16 * SIM_MAX_BODY)	/* then the connection is dropped */
+#define PEER_CHECK_MS	200		/* how often held clients are looked at */
 
 /* One request, from the URI callback to the completion callback. */
 struct conn {
@@ -35,8 +43,9 @@ struct conn {
 	size_t			 discarded;	/* bytes beyond SIM_MAX_BODY */
 	int			 started;
 	int			 hdr_overflow;	/* more headers than kept */
-	int			 held;		/* suspended by a latency fault */
-	struct timespec		 due;
+	int			 held;		/* suspended by a fault */
+	int			 fd;		/* of a no_answer one: is its peer gone? */
+	struct timespec		 since, due;
 	struct MHD_Connection	*mc;
 	struct conn		*next;		/* in srv.held */
 };
@@ -51,6 +60,7 @@ static struct {
 	pthread_cond_t		 cv;
 	struct conn		*held;
 	int			 stopping;
+	int			 faulted;	/* the close that follows is a fault's */
 } srv = { .mtx = PTHREAD_MUTEX_INITIALIZER };
 
 /* ---- requests and responses ---- */
@@ -161,10 +171,12 @@ int
 sim_resp_take(struct sim_resp *r, int status, const char *ctype, char *body,
     size_t len)
 {
-	unsigned	 delay = r->delay_ms;
+	unsigned		 delay = r->delay_ms;
+	struct sim_resp_fault	 fault = r->fault;
 
 	sim_resp_free(r);
 	r->delay_ms = delay;
+	r->fault = fault;
 	r->status = status;
 	r->body = body;
 	r->len = len;
@@ -246,11 +258,11 @@ sim_route(struct sim *sim, const struct sim_req *req, struct sim_resp *resp)
 		sim_bitbucket_handle(sim, req, bb, resp);
 	else
 		sim_resp_text(resp, 404, "text/plain", "not found\n");
-	if (resp->status == 0)
+	if (resp->status == 0 && resp->fault.net == SIM_NET_NONE)
 		sim_resp_text(resp, 500, "text/plain", "internal error\n");
 }
 
-/* ---- latency: answers held back, then released by the timer thread ---- */
+/* ---- held connections: released by the timer thread ---- */
 
 static void
 ts_add_ms(struct timespec *t, unsigned ms)
@@ -270,6 +282,32 @@ ts_before(const struct timespec *a, const struct timespec *b)
 	    (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
+static long long
+ts_ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (long long)(b->tv_sec - a->tv_sec) * 1000 +
+	    (b->tv_nsec - a->tv_nsec) / 1000000L;
+}
+
+/*
+ * A client held without an answer that hung up (or was killed, as tests do): its
+ * connection is let go now rather than after hold_ms, so that held ones do not use
+ * up the connection limit. libmicrohttpd does not look at suspended sockets, so
+ * peeking at one from this thread takes nothing from it.
+ */
+static int
+peer_gone(const struct conn *c)
+{
+	char	 b;
+	ssize_t	 n;
+
+	if (c->resp.fault.net != SIM_NET_NO_ANSWER || c->fd == -1)
+		return 0;
+	n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR);
+}
+
 /* Resumes every held connection that is due (all of them when stopping). */
 static void
 release_due(const struct timespec *now)
@@ -277,7 +315,7 @@ release_due(const struct timespec *now)
 	struct conn	**pp = &srv.held, *c;
 
 	while ((c = *pp) != NULL) {
-		if (!srv.stopping && ts_before(now, &c->due)) {
+		if (!srv.stopping && ts_before(now, &c->due) && !peer_gone(c)) {
 			pp = &c->next;
 			continue;
 		}
@@ -287,11 +325,27 @@ release_due(const struct timespec *now)
 	}
 }
 
+/* The next time to look: the first due, or sooner while no_answer ones wait. */
+static void
+next_wakeup(const struct timespec *now, struct timespec *first)
+{
+	struct conn	*c;
+	struct timespec	 peek = *now;
+
+	ts_add_ms(&peek, PEER_CHECK_MS);
+	*first = srv.held->due;
+	for (c = srv.held; c != NULL; c = c->next) {
+		if (ts_before(&c->due, first))
+			*first = c->due;
+		if (c->resp.fault.net == SIM_NET_NO_ANSWER && ts_before(&peek, first))
+			*first = peek;
+	}
+}
+
 static void *
 timer_main(void *arg)
 {
 	struct timespec	 now, first;
-	struct conn	*c;
 
 	(void)arg;
 	pthread_mutex_lock(&srv.mtx);
@@ -304,27 +358,29 @@ timer_main(void *arg)
 			pthread_cond_wait(&srv.cv, &srv.mtx);
 			continue;
 		}
-		first = srv.held->due;
-		for (c = srv.held->next; c != NULL; c = c->next)
-			if (ts_before(&c->due, &first))
-				first = c->due;
+		next_wakeup(&now, &first);
 		pthread_cond_timedwait(&srv.cv, &srv.mtx, &first);
 	}
 	pthread_mutex_unlock(&srv.mtx);
 	return NULL;
 }
 
-/* Suspends the connection until its delay has passed; -1 if stopping (answer now). */
+/* Suspends the connection for ms; -1 if stopping (answer now). */
 static int
-hold(struct conn *c)
+hold(struct conn *c, unsigned ms)
 {
+	const union MHD_ConnectionInfo	*ci;
+
+	ci = MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	c->fd = ci != NULL ? (int)ci->connect_fd : -1;
 	pthread_mutex_lock(&srv.mtx);
 	if (srv.stopping) {
 		pthread_mutex_unlock(&srv.mtx);
 		return -1;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &c->due);
-	ts_add_ms(&c->due, c->resp.delay_ms);
+	clock_gettime(CLOCK_MONOTONIC, &c->since);
+	c->due = c->since;
+	ts_add_ms(&c->due, ms);
 	c->held = 1;
 	MHD_suspend_connection(c->mc);
 	c->next = srv.held;
@@ -332,6 +388,59 @@ hold(struct conn *c)
 	pthread_cond_signal(&srv.cv);
 	pthread_mutex_unlock(&srv.mtx);
 	return 0;
+}
+
+json_t *
+sim_server_held_json(void)
+{
+	struct timespec			 now;
+	const struct sim_resp_fault	*f;
+	struct conn			*c;
+	json_t				*a = json_array(), *o;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&srv.mtx);
+	for (c = srv.held; a != NULL && c != NULL; c = c->next) {
+		f = &c->resp.fault;
+		if (f->net != SIM_NET_NO_ANSWER)
+			continue;
+		o = json_pack("{ss ss sb si sI}", "service", f->service, "action",
+		    f->action, "applied", f->applied, "status", f->status, "held_ms",
+		    (json_int_t)ts_ms_between(&c->since, &now));
+		/* The list is newest first; the answer, oldest first. */
+		if (o == NULL || json_array_insert_new(a, 0, o) == -1) {
+			json_decref(a);
+			a = NULL;
+		}
+	}
+	pthread_mutex_unlock(&srv.mtx);
+	return a;
+}
+
+/*
+ * With SO_LINGER 0 a close() sends RST, not FIN. libmicrohttpd shuts the socket
+ * down for writing before it closes it, which would send a FIN first (the client
+ * would read an empty reply, not a reset), so the connection is aborted here and
+ * now: connect() to AF_UNSPEC disconnects a TCP socket with RST on Linux.
+ */
+static enum MHD_Result
+reset(struct conn *c)
+{
+	const union MHD_ConnectionInfo	*ci;
+	struct linger			 lg = { 1, 0 };
+	struct sockaddr			 sa;
+
+	ci = MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL || setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)) == -1) {
+		log_warn("http: SO_LINGER for a reset fault");
+		return MHD_NO;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_family = AF_UNSPEC;
+	if (connect(ci->connect_fd, &sa, sizeof(sa)) == -1)
+		log_warn("http: aborting a connection for a reset fault");
+	return MHD_NO;
 }
 
 /* ---- libmicrohttpd callbacks ---- */
@@ -461,6 +570,21 @@ absorb(struct conn *c, const char *data, size_t len)
 		c->discarded += len;
 }
 
+/* The answer, or what a network fault sends instead once any hold is over. */
+static enum MHD_Result
+deliver(struct conn *c)
+{
+	srv.faulted = c->resp.fault.net != SIM_NET_NONE;
+	switch (c->resp.fault.net) {
+	case SIM_NET_NO_ANSWER:
+		return MHD_NO;		/* closed without a byte */
+	case SIM_NET_RESET:
+		return reset(c);
+	default:
+		return queue(c);
+	}
+}
+
 static enum MHD_Result
 answer(struct conn *c)
 {
@@ -476,9 +600,11 @@ answer(struct conn *c)
 	/* The query string may carry parameters: only its size is logged. */
 	log_debug("http: %s %s%s -> %d, %zu bytes", c->req.method, c->req.path,
 	    c->req.query != NULL ? "?..." : "", c->resp.status, c->resp.len);
-	if (c->resp.delay_ms > 0 && hold(c) == 0)
+	if (c->resp.fault.net == SIM_NET_NO_ANSWER)
+		return hold(c, c->resp.fault.hold_ms) == 0 ? MHD_YES : deliver(c);
+	if (c->resp.delay_ms > 0 && hold(c, c->resp.delay_ms) == 0)
 		return MHD_YES;
-	return queue(c);
+	return deliver(c);
 }
 
 static enum MHD_Result
@@ -491,6 +617,7 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
 	(void)cls;
 	(void)url;	/* decoded by libmicrohttpd: the raw one is in c->req */
 	(void)version;
+	srv.faulted = 0;
 	if (c == NULL)
 		return MHD_NO;
 	c->mc = mc;
@@ -502,7 +629,7 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
 		return c->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
 	}
 	if (c->held)	/* resumed: its delay is over */
-		return queue(c);
+		return deliver(c);
 	return answer(c);
 }
 
@@ -520,6 +647,12 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	for (n = strlen(msg); n > 0 && msg[n - 1] == '\n'; n--)
 		msg[n - 1] = '\0';
+	/* A fault's close is what it was asked for: nothing to warn about. */
+	if (srv.faulted) {
+		srv.faulted = 0;
+		log_debug("http: %s (a network fault)", msg);
+		return;
+	}
 	log_warnx("http: %s", msg);
 }
 

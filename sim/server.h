@@ -43,6 +43,26 @@ struct sim_req {
 	size_t			 bodylen;
 };
 
+/* What a network fault (a fault rule's "network") does to a connection. */
+enum sim_net {
+	SIM_NET_NONE,
+	SIM_NET_NO_ANSWER,	/* held open, then closed without a byte */
+	SIM_NET_RESET		/* aborted with a TCP RST */
+};
+
+#define SIM_HOLD_DEFAULT_MS	600000		/* how long no_answer holds */
+#define SIM_HOLD_MAX_MS		3600000
+
+/* A network fault on a response; kept by sim_resp_take(), as delay_ms is. */
+struct sim_resp_fault {
+	enum sim_net	 net;
+	unsigned	 hold_ms;	/* NO_ANSWER: then the connection is dropped */
+	int		 applied;	/* the operation ran before the fault hit */
+	int		 status;	/* of the answer withheld (0: none was made) */
+	char		 service[32];
+	char		 action[64];
+};
+
 struct sim_resp {
 	int			 status;	/* 0: nothing written yet */
 	char			*body;
@@ -51,6 +71,7 @@ struct sim_resp {
 	size_t			 nhdr;
 	int			 chunked;	/* no Content-Length (EC2 does that) */
 	unsigned		 delay_ms;	/* hold the answer back (a fault) */
+	struct sim_resp_fault	 fault;		/* or send none at all */
 };
 
 /* Requests are built by the server, or by tests with these. 0, or -1 out of memory. */
@@ -82,5 +103,10 @@ int	sim_server_start(struct sim *, unsigned short port);
 unsigned short sim_server_port(void);
 /* Releases held responses, stops the thread, closes every connection. */
 void	sim_server_stop(void);
+/*
+ * GET /_sim/held: the requests a no_answer fault holds now, oldest first:
+ * [{"service", "action", "applied", "status", "held_ms"}]. [] without a server.
+ */
+json_t	*sim_server_held_json(void);
 
 #endif

@@ -185,3 +185,21 @@ sim_stack_set_status(struct sim_model *m, struct sim_stack *st, enum sim_stack_s
 	sim_rec(m, SIM_REC_STACK, st->name, sim_stack_status_name(s), v ? v : "",
 	    st->parent != NULL, "%s", reason ? reason : "");
 }
+
+/*
+ * Standby mode as a fault: DBMaster names the primary's database. Only the parameter
+ * changes (the group keeps its nodes): it is what the daemon's preflight reads.
+ */
+void
+sim_stack_set_db_master(struct sim_model *m, const char *value)
+{
+	struct sim_param *p;
+
+	for (size_t i = 0; i < m->nstacks; i++)
+		if ((p = sim_stack_param_find(m->stack[i], "DBMaster")) != NULL)
+			sim_strlcpy(p->value, value, sizeof(p->value));
+	sim_strlcpy(m->p.db_master, value, sizeof(m->p.db_master));
+	sim_rec(m, SIM_REC_STACK, m->stack[0]->name, sim_stack_status_name(
+	    m->stack[0]->status), sim_stack_param(m->stack[0], "BitbucketVersion"), 0,
+	    "DBMaster set to '%.80s'", value);
+}

@@ -99,3 +99,47 @@ sim_stack_update(struct sim_model *m, const char *name, const struct sim_param_i
 	sim_call(m, "UpdateStack", name, token, rc == -1 ? err : NULL);
 	return rc;
 }
+
+/*
+ * CancelUpdateStack: only a root stack whose update is UPDATE_IN_PROGRESS (the true
+ * status, not the one DescribeStacks may still show). The token, if given, must be
+ * new, and the rollback's events carry it.
+ */
+static int
+cancel(struct sim_model *m, const char *name, const char *token, struct sim_err *err)
+{
+	struct sim_stack *st = sim_stack_find(m, name);
+
+	if (st == NULL)
+		return sim_fail(err, 400, "ValidationError", "Stack with id %s does not "
+		    "exist", name);
+	if (token != NULL && !token_valid(token))
+		return sim_fail(err, 400, "ValidationError", "1 validation error detected: "
+		    "Value '%.200s' at 'clientRequestToken' failed to satisfy constraint: "
+		    "Member must satisfy regular expression pattern: [a-zA-Z0-9][-a-zA-Z0-9]*",
+		    token);
+	if (st->parent != NULL)
+		return sim_fail(err, 400, "ValidationError", "Stack [%s] is a nested stack: "
+		    "bbsim cancels its update through its root stack %s", name,
+		    st->parent->name);
+	if (token != NULL && token_used(st, token))
+		return sim_fail(err, 400, "TokenAlreadyExistsException",
+		    "A client request token already exists.");
+	if (st->status != SIM_UPDATE_IN_PROGRESS || st->op == NULL)
+		return sim_fail(err, 400, "ValidationError", "CancelUpdateStack cannot be "
+		    "called from current stack status");
+	sim_stack_op_cancel(m, st, token);
+	return 0;
+}
+
+int
+sim_stack_cancel_update(struct sim_model *m, const char *name, const char *token,
+    int64_t now, struct sim_err *err)
+{
+	int rc;
+
+	sim_model_advance(m, now);
+	rc = cancel(m, name, token, err);
+	sim_call(m, "CancelUpdateStack", name, token, rc == -1 ? err : NULL);
+	return rc;
+}

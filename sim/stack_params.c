@@ -38,11 +38,23 @@ append(char *list, size_t len, const char *item)
 	snprintf(list + n, len - n, "%s%s", n ? ", " : "", item);
 }
 
+/*
+ * UsePreviousValue rules first (aws-api.md 2): on a key the stack's previous
+ * template lacks (rackerlabs/ebs_snapper#57), and with a value (widdix/cfn-create-
+ * or-update#15); then keys the template does not have.
+ */
 static int
-check_inputs(const struct sim_param_in *in, size_t n, struct sim_err *err)
+check_inputs(const struct sim_stack *st, const struct sim_param_in *in, size_t n,
+    struct sim_err *err)
 {
 	char unknown[SIM_MSG_MAX] = "";
 
+	for (size_t i = 0; i < n; i++)
+		if (in[i].use_previous && (in[i].value == NULL || in[i].value[0] == '\0') &&
+		    (in[i].key == NULL || sim_stack_param(st, in[i].key) == NULL))
+			return sim_fail(err, 400, "ValidationError", "Cannot specify "
+			    "usePreviousValue as true for a parameter key not in the "
+			    "previous template");
 	for (size_t i = 0; i < n; i++)
 		if (in[i].key == NULL || !in_template(in[i].key))
 			append(unknown, sizeof(unknown), in[i].key ? in[i].key : "");
@@ -92,7 +104,7 @@ sim_stack_resolve(struct sim_stack *st, const struct sim_param_in *in, size_t n,
 {
 	char missing[SIM_MSG_MAX] = "";
 
-	if (check_inputs(in, n, err) == -1)
+	if (check_inputs(st, in, n, err) == -1)
 		return -1;
 	for (size_t i = 0; i < sim_ntparams; i++) {
 		const struct sim_tparam *t = &sim_tparams[i];

@@ -105,6 +105,8 @@ initial_value(struct sim_model *m, const char *key, char *buf, size_t len)
 {
 	if (strcmp(key, "BitbucketVersion") == 0)
 		return m->p.version;
+	if (strcmp(key, "DBMaster") == 0)
+		return m->p.db_master;	/* set: a standby cluster (aws-behaviours.md 15) */
 	if (strcmp(key, "ClusterNodeMin") == 0 || strcmp(key, "ClusterNodeMax") == 0) {
 		snprintf(buf, len, "%d", m->p.nodes);
 		return buf;

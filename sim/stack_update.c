@@ -8,10 +8,12 @@
  *   for ever if every candidate is protected) -> UPDATE_COMPLETE_CLEANUP_IN_PROGRESS
  *   -> UPDATE_COMPLETE.
  *
- * A failure rolls back what was applied: UPDATE_ROLLBACK_IN_PROGRESS ->
- * UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS -> UPDATE_ROLLBACK_COMPLETE (or
- * UPDATE_ROLLBACK_FAILED by fault). Every event carries the operation's token; in
- * the with-VPC layout the nested stack moves with its root.
+ * A failure, or CancelUpdateStack while the stack is UPDATE_IN_PROGRESS, rolls back
+ * what was applied: UPDATE_ROLLBACK_IN_PROGRESS -> UPDATE_ROLLBACK_COMPLETE_CLEANUP_
+ * IN_PROGRESS -> UPDATE_ROLLBACK_COMPLETE (or UPDATE_ROLLBACK_FAILED by fault); the
+ * rollback waits for a scaling activity in progress before it puts the group's
+ * counts back. Every event carries the operation's token (a cancel's own from then
+ * on); in the with-VPC layout the nested stack moves with its root.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,6 +343,11 @@ step_rb_revert(struct sim_model *m, struct sim_stack *root)
 {
 	char why[SIM_MSG_MAX];
 
+	/* CloudFormation waits for the group's activity rather than fail on it. */
+	if ((root->op->applied & CH_GROUP) && sim_asg_busy(m) != NULL) {
+		next(m, root, P_RB_REVERT, quarter(m));
+		return;
+	}
 	if (sim_fault_fires(m, m->p.rollback_fail, m->p.fault_p, SIM_FAULT_BIT_ROLLBACK)) {
 		snprintf(why, sizeof(why), "The following resource(s) failed to update: "
 		    "[%s]. ", root->op->failed);
@@ -368,6 +375,40 @@ step_rb_done(struct sim_model *m, struct sim_stack *root)
 	}
 	sim_stack_set_status(m, root, SIM_UPDATE_ROLLBACK_COMPLETE, NULL, root->op->token);
 	finish(m, root, 0);
+}
+
+/* The stack-level events of a cancel; the resource in progress fails first. */
+static void
+cancel_events(struct sim_model *m, struct sim_stack *root, const char *busy)
+{
+	static const char cancelled[] = "Resource update cancelled";
+	const char *token = root->op->token;
+
+	if (busy != NULL)
+		res_event(m, root, busy, "UPDATE_FAILED", cancelled);
+	if (root->child != NULL) {
+		sim_stack_set_status(m, root->child, SIM_UPDATE_ROLLBACK_IN_PROGRESS,
+		    cancelled, token);
+		sim_stack_event(m, root, "BitbucketDCStack", "UPDATE_FAILED", cancelled,
+		    token);
+	}
+	sim_stack_set_status(m, root, SIM_UPDATE_ROLLBACK_IN_PROGRESS, "User Initiated",
+	    token);
+}
+
+void
+sim_stack_op_cancel(struct sim_model *m, struct sim_stack *root, const char *token)
+{
+	struct sim_stack_op *op = root->op;
+	const char *busy = op->phase == P_ASG_WAIT ? "ClusterNodeGroup" : NULL;
+
+	if (token != NULL)
+		sim_strlcpy(op->token, token, sizeof(op->token));
+	op->serial = ++m->serial;	/* the step already scheduled no longer applies */
+	sim_strlcpy(op->failed, busy != NULL ? busy : "ClusterNodeLaunchConfig",
+	    sizeof(op->failed));
+	cancel_events(m, root, busy);
+	next(m, root, P_RB_REVERT, quarter(m));
 }
 
 void

@@ -851,7 +851,28 @@ static const struct sim_wire_errdef errors[SIM_E_COUNT] = {
 	[SIM_E_INTERNAL] = { "internal-failure", "InternalFailure", 500, 1, NULL,
 	    "The request processing has failed because of an unknown error, "
 	    "exception or failure.",
-	    "M: AWS Common Errors (an operation of bbsim failed, out of memory)" },
+	    "M: AWS Common Errors (an operation of bbsim failed, out of memory, or "
+	    "a fault rule)" },
+	/* The four below are only sent by fault rules (POST /_sim/faults). */
+	[SIM_E_SERVICE_UNAVAILABLE] = { "service-unavailable", "ServiceUnavailable",
+	    503, 1, NULL,
+	    "The request has failed due to a temporary failure of the server.",
+	    "M: AWS Common Errors (code, status 503 and text); Receiver: a fault "
+	    "of the server" },
+	[SIM_E_RESOURCE_CONTENTION] = { "resource-contention", "ResourceContention",
+	    500, 0, NULL, "You already have a pending update to an Amazon EC2 Auto "
+	    "Scaling resource (for example, an Auto Scaling group, instance, or load "
+	    "balancer).",
+	    "U: aws-errors.md 8 and 9.2, the Auto Scaling model's documentation; "
+	    "500, and Sender as the model's senderFault says" },
+	[SIM_E_SCALING_ACTIVITY] = { "scaling-activity-in-progress",
+	    "ScalingActivityInProgress", 400, 0, NULL,
+	    "Scaling activity %s is in progress and blocks this action.",
+	    "aws-errors.md 8, SetDesiredCapacity (aws/aws-cli#2226): S" },
+	[SIM_E_ACTIVITY_IN_PROGRESS] = { "activity-in-progress",
+	    "ScalingActivityInProgress", 400, 0, NULL, "Activity %s is in progress.",
+	    "aws-errors.md 8, TerminateInstanceInAutoScalingGroup "
+	    "(kubernetes/kops#6900): S" },
 };
 
 static char	*overrides[SIM_E_COUNT];

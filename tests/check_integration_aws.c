@@ -1383,7 +1383,7 @@ START_TEST(cloudwatch_cpu_alarms)
 		all[nall++] = w.in[i].id;
 	c = client();
 
-	/* The world's clock is virtual: a window around its now has one datapoint. */
+	/* The world's clock is virtual: a window around its now has its past minutes. */
 	g = got_new();
 	await(aws_cw_get_cpu(c, all, nall, w.vnow - 300, w.vnow + 300, on_cpus, g), g);
 	ok(g, "GetMetricData");
@@ -1396,16 +1396,19 @@ START_TEST(cloudwatch_cpu_alarms)
 			ck_assert_uint_ge(cpu[i].npoints, 1);
 			ck_assert(cpu[i].average >= 0 && cpu[i].average <= 100);
 			/* On the world's clock, inside the window asked for. */
-			ck_assert_int_ge(cpu[i].latest_ms, (int64_t)(w.vnow - 300) * 1000);
+			/* StartTime rounds down to the minute (CloudWatch's rule). */
+			ck_assert_int_ge(cpu[i].latest_ms, (int64_t)((w.vnow - 300) / 60 *
+			    60) * 1000);
 			ck_assert_int_lt(cpu[i].latest_ms, (int64_t)(w.vnow + 300) * 1000);
 		} else
 			ck_assert_uint_eq(cpu[i].npoints, 0);
 	}
 	ck_assert_uint_ge(with_data, 4);
 	note("cloudwatch: %zu of %zu instances with data", with_data, nall);
-	/* A window without the world's now: no data, never 0 %. */
+	/* A window before any instance ran: no data, never 0 %. */
 	g = got_new();
-	await(aws_cw_get_cpu(c, all, nall, w.vnow - 7200, w.vnow - 3600, on_cpus, g), g);
+	await(aws_cw_get_cpu(c, all, nall, w.vnow - 4 * 86400, w.vnow - 4 * 86400 + 3600,
+	    on_cpus, g), g);
 	ok(g, "GetMetricData");
 	ck_assert_uint_eq(g->n, nall);
 	cpu = g->items;

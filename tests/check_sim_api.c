@@ -486,8 +486,6 @@ START_TEST(cfn_update_and_events)
 	refused(call(CFN, "Action=UpdateStack&StackName=bitbucket&"
 	    "UsePreviousTemplate=true%s" CAPS, params("7.9.2", NULL, NULL)), 400,
 	    "ValidationError", want);
-	/* CancelUpdateStack: the model cannot, and says so. */
-	ck_assert_int_eq(call(CFN, "Action=CancelUpdateStack&StackName=bitbucket"), 501);
 	ck_assert_int_eq(call(CFN, "Action=DescribeStackEvents&StackName=bitbucket"),
 	    200);
 #define EV "/DescribeStackEventsResponse/DescribeStackEventsResult/StackEvents/member"
@@ -1063,7 +1061,7 @@ END_TEST
 
 START_TEST(cw_statistics)
 {
-	/* At 00:01:30 (virtual), a window of the last five minutes. */
+	/* At 00:01:30 (virtual): the minutes over in the window, one datapoint each. */
 	later(90 * SEC);
 	ck_assert_int_eq(call(CW, "Action=GetMetricStatistics&Namespace=AWS/EC2&"
 	    "MetricName=CPUUtilization&Dimensions.member.1.Name=InstanceId&"
@@ -1072,20 +1070,25 @@ START_TEST(cw_statistics)
 	    "Statistics.member.2=SampleCount", member(0)), 200);
 	ck_assert_str_eq(kids(GMS), "Label,Datapoints");
 	ck_assert_str_eq(xp(GMS "/Label"), "CPUUtilization");
-	ck_assert_int_eq(xn(GMS "/Datapoints/member"), 1);
-	ck_assert_str_eq(kids(GMS "/Datapoints/member"), "Timestamp,Average,SampleCount,"
-	    "Unit");
-	ck_assert_str_eq(xp(GMS "/Datapoints/member/Timestamp"), "2025-01-01T00:01:00Z");
-	ck_assert_str_eq(xp(GMS "/Datapoints/member/SampleCount"), "1.0");
-	ck_assert_str_eq(xp(GMS "/Datapoints/member/Unit"), "Percent");
-	ck_assert(atof(xp(GMS "/Datapoints/member/Average")) > 0);
+	ck_assert_int_eq(xn(GMS "/Datapoints/member"), 3);
+	ck_assert_str_eq(kids(GMS "/Datapoints/member[1]"), "Timestamp,SampleCount,"
+	    "Average,Unit");
+	ck_assert_int_eq(xn(GMS "/Datapoints/member[Timestamp='2024-12-31T23:58:00Z']"),
+	    1);
+	ck_assert_int_eq(xn(GMS "/Datapoints/member[Timestamp='2025-01-01T00:00:00Z']"),
+	    1);
+	ck_assert_int_eq(xn(GMS "/Datapoints/member[Timestamp='2025-01-01T00:01:00Z']"),
+	    0);		/* the minute under way is not published yet */
+	ck_assert_int_eq(xn(GMS "/Datapoints/member[SampleCount='1.0']"), 3);
+	ck_assert_str_eq(xp(GMS "/Datapoints/member[1]/Unit"), "Percent");
+	ck_assert(atof(xp(GMS "/Datapoints/member[1]/Average")) > 40);
 	/* The group's mean, as the template's alarms watch it. */
 	ck_assert_int_eq(call(CW, "Action=GetMetricStatistics&Namespace=AWS/EC2&"
 	    "MetricName=CPUUtilization&Dimensions.member.1.Name=AutoScalingGroupName&"
 	    "Dimensions.member.1.Value=%s&StartTime=2024-12-31T23:58:00Z&"
 	    "EndTime=2025-01-01T00:03:00Z&Period=300&Statistics.member.1=SampleCount",
 	    asg_name()), 200);
-	ck_assert_str_eq(xp(GMS "/Datapoints/member/SampleCount"), "20.0");
+	ck_assert_str_eq(xp(GMS "/Datapoints/member/SampleCount"), "12.0");
 	/* No such instance, or a window without the model's now: no datapoint. */
 	ck_assert_int_eq(call(CW, "Action=GetMetricStatistics&Namespace=AWS/EC2&"
 	    "MetricName=CPUUtilization&Dimensions.member.1.Name=InstanceId&"
@@ -1139,7 +1142,7 @@ START_TEST(cw_metric_data)
 	ck_assert_str_eq(xp(GMD "[1]/Id"), "cpu0");
 	ck_assert_str_eq(xp(GMD "[1]/StatusCode"), "Complete");
 	ck_assert_str_eq(xp(GMD "[1]/Timestamps/member"), "2025-01-01T00:00:00Z");
-	ck_assert_int_eq(xn(GMD "[1]/Values/member"), 1);
+	ck_assert_int_eq(xn(GMD "[1]/Values/member"), 3);	/* 23:50, 23:55, 00:00 */
 	ck_assert_int_eq(xn(GMD "[2]/Values/member"), 0);
 	ck_assert_str_eq(xp(GMD "[2]/StatusCode"), "Complete");
 	refused(call(CW, "Action=GetMetricData&MetricDataQueries.member.1.Id=Bad&"
@@ -1167,8 +1170,9 @@ START_TEST(cw_json)
 	ck_assert_str_eq(json_string_value(json_object_get(r, "Id")), "cpu0");
 	ck_assert_str_eq(json_string_value(json_object_get(r, "StatusCode")), "Complete");
 	a = json_object_get(r, "Timestamps");
-	ck_assert_int_eq((int)json_array_size(a), 1);
-	ck_assert(json_real_value(json_array_get(a, 0)) == (double)(EPOCH + 60));
+	ck_assert_int_eq((int)json_array_size(a), 11);	/* newest first */
+	ck_assert(json_real_value(json_array_get(a, 0)) == (double)EPOCH);
+	ck_assert(json_real_value(json_array_get(a, 10)) == (double)(EPOCH - 600));
 	ck_assert(json_is_real(json_array_get(json_object_get(r, "Values"), 0)));
 	ck_assert_int_eq(call_json("DescribeAlarms", "{}"), 200);
 	a = json_object_get(jbody, "MetricAlarms");
@@ -1404,6 +1408,120 @@ START_TEST(api_helpers)
 }
 END_TEST
 
+/* ---- fault rules around the model's operations ---- */
+
+static void
+rules(const char *text)
+{
+	json_t	*j = json_loads(text, 0, NULL);
+	char	 err[256];
+
+	ck_assert_msg(j != NULL, "bad test JSON %s", text);
+	ck_assert_msg(sim_faults_set(&sim.faults, j, err, sizeof(err)) == 0, "%s", err);
+	json_decref(j);
+}
+
+/* A Bitbucket request as the sysadmin, through bitbucket_api.c's dispatch. */
+static int
+bitbucket(const char *method, const char *path)
+{
+	struct sim_req	 req;
+
+	sim_resp_free(&resp);
+	ck_assert_int_eq(sim_req_init(&req, method, path), 0);
+	ck_assert_int_eq(sim_req_add_header(&req, "Authorization",
+	    "Basic YWRtaW46YWRtaW4tc2VjcmV0LXRlc3Q="), 0);
+	sim_bitbucket_handle(&sim, &req, path, &resp);
+	sim_req_free(&req);
+	return resp.status;
+}
+
+static const char *
+zdu_state(void)
+{
+	static char	 state[32];
+	json_t		*j;
+
+	ck_assert_int_eq(bitbucket("GET", "/rest/zdu/cluster"), 200);
+	j = json_loadb(resp.body, resp.len, 0, NULL);
+	snprintf(state, sizeof(state), "%s",
+	    json_string_value(json_object_get(j, "state")));
+	json_decref(j);
+	return state;
+}
+
+/* After: the endpoint took effect, its answer is lost. Before: it did not run. */
+START_TEST(faults_bitbucket)
+{
+	rules("{\"rules\":[{\"service\":\"bitbucket\",\"action\":\"start\","
+	    "\"network\":\"no_answer\",\"when\":\"after\",\"count\":1},"
+	    "{\"service\":\"bitbucket\",\"action\":\"status\","
+	    "\"error\":\"ServiceUnavailable\"},{\"service\":\"bitbucket\","
+	    "\"action\":\"cancel\",\"error\":\"InternalFailure\",\"count\":1}]}");
+	ck_assert_int_eq(bitbucket("GET", "/status"), 503);
+	ck_assert_uint_eq(resp.len, 0);
+	ck_assert_str_eq(zdu_state(), "STABLE");
+	bitbucket("POST", "/rest/zdu/start");
+	ck_assert_int_eq(resp.fault.net, SIM_NET_NO_ANSWER);
+	ck_assert_int_eq(resp.fault.applied, 1);
+	ck_assert_int_eq(resp.fault.status, 200);
+	ck_assert_str_eq(resp.fault.service, "bitbucket");
+	ck_assert_str_eq(resp.fault.action, "start");
+	ck_assert_str_eq(zdu_state(), "READY_TO_UPGRADE");
+	ck_assert_int_eq(bitbucket("POST", "/rest/zdu/cancel"), 500);
+	ck_assert_ptr_nonnull(strstr(resp.body, "\"errors\""));
+	ck_assert_str_eq(zdu_state(), "READY_TO_UPGRADE");
+	/* Both counts spent: the endpoints answer as they would. */
+	ck_assert_int_eq(bitbucket("POST", "/rest/zdu/start"), 409);
+	ck_assert_int_eq(resp.fault.net, SIM_NET_NONE);
+	rules("{\"rules\":[{\"service\":\"bitbucket\",\"action\":\"cancel\","
+	    "\"network\":\"reset\"}]}");
+	bitbucket("POST", "/rest/zdu/cancel");
+	ck_assert_int_eq(resp.fault.net, SIM_NET_RESET);
+	ck_assert_int_eq(resp.fault.applied, 0);
+	ck_assert_str_eq(zdu_state(), "READY_TO_UPGRADE");
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(
+	    sim.counters, "faults"), "bitbucket/start/no_answer")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(json_object_get(
+	    sim.counters, "api_calls"), "bitbucket"), "POST /rest/zdu/cancel")), 2);
+}
+END_TEST
+
+/* With the operations registered, a rule must name one that exists. */
+START_TEST(faults_action_names)
+{
+	json_t	*j;
+	char	 err[256];
+
+	rules("{\"rules\":[{\"service\":\"autoscaling\",\"action\":"
+	    "\"TerminateInstanceInAutoScalingGroup\",\"network\":\"reset\"},"
+	    "{\"service\":\"elasticloadbalancing\",\"action\":"
+	    "\"DescribeInstanceHealth\",\"latency_ms\":5}]}");
+	j = json_loads("{\"rules\":[{\"service\":\"autoscaling\",\"action\":"
+	    "\"TerminateInstance\"}]}", 0, NULL);
+	ck_assert_int_eq(sim_faults_set(&sim.faults, j, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "rules[0]: action \"TerminateInstance\": autoscaling has "
+	    "no such operation in bbsim");
+	json_decref(j);
+	ck_assert_uint_eq(sim.faults.n, 2);
+}
+END_TEST
+
+/* Identity checks are not orchestration: GetCallerIdentity is not the model's call. */
+START_TEST(api_sts_not_counted)
+{
+	const struct sim_call_count	*cc;
+	size_t				 n;
+
+	ck_assert_int_eq(call("sts", "2011-06-15", "Action=GetCallerIdentity"), 200);
+	ck_assert_int_eq(call(CFN, "Action=DescribeStacks"), 200);
+	cc = sim_api_counts(model, &n);
+	ck_assert_uint_ge(n, 1);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_ne(cc[i].svc, SIM_SVC_STS);
+}
+END_TEST
+
 Suite *
 sim_api_suite(void)
 {
@@ -1446,6 +1564,9 @@ sim_api_suite(void)
 	tcase_add_test(rest, api_throttled_and_counted);
 	tcase_add_test(rest, api_no_world);
 	tcase_add_test(rest, api_helpers);
+	tcase_add_test(rest, api_sts_not_counted);
+	tcase_add_test(rest, faults_bitbucket);
+	tcase_add_test(rest, faults_action_names);
 	suite_add_tcase(s, rest);
 	return s;
 }

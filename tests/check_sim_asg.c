@@ -3,7 +3,9 @@
  * AWS's refusals, activities and their causes, one activity at a time, draining
  * before termination, replacement on the launch configuration's current version,
  * scale-in by the default termination policy (and its hang when all are protected),
- * protection only on InService, eventual consistency, suspended processes.
+ * protection only on InService (or Standby), eventual consistency, suspended
+ * processes; and what preflight refuses: Standby members, instance refreshes,
+ * lifecycle hooks, ELB health checks (which replace a drained member).
  */
 #include <check.h>
 #include <stdio.h>
@@ -483,6 +485,188 @@ START_TEST(launch_failure_then_retry)
 }
 END_TEST
 
+/* ---- what the daemon's preflight refuses (aws-behaviours.md 15) ---- */
+
+static int
+count_life(struct sim_model *m, enum sim_lifecycle l)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < m->ninst; i++)
+		n += m->inst[i]->member && m->inst[i]->life == l;
+	return n;
+}
+
+/* EnterStandby keeps desired: out of the ELB, a replacement; ExitStandby: +1. */
+START_TEST(standby_enter_and_exit)
+{
+	struct sim_model *m = model();
+	struct sim_instance *in = member(m, 1);
+	const char *ids[1];
+	struct sim_err e;
+	size_t ninst = m->ninst;
+
+	ck_assert_int_eq(sim_asg_standby_check(m, in, 0, &e), -1);
+	ck_assert(strstr(e.message, "is not in Standby.") != NULL);
+	ck_assert_int_eq(sim_asg_standby_check(m, in, 1, &e), 0);
+	sim_asg_standby(m, in, 1);
+	ck_assert_int_eq(in->life, SIM_LC_STANDBY);
+	ck_assert_str_eq(sim_lifecycle_name(in->life), "Standby");
+	ck_assert(sim_asg_listed(m, in, m->now + m->p.consistency_lag));
+	ck_assert_int_eq(in->elb.registered, 0);	/* nothing in flight: drained */
+	ck_assert_int_eq(in->node.state, SIM_NODE_ACTIVE);
+	ck_assert_msg(strncmp(m->asg.act[m->asg.nact - 1]->description, "Moving EC2 "
+	    "instance to Standby: i-", 34) == 0, "%s",
+	    m->asg.act[m->asg.nact - 1]->description);
+	ck_assert_int_eq(m->asg.act[m->asg.nact - 1]->status, SIM_ACT_SUCCESSFUL);
+	sim_model_advance(m, 30000);
+	ck_assert_uint_eq(m->ninst, ninst + 1);		/* the replacement */
+	ck_assert_int_eq(in_service(m), 4);
+	ck_assert_int_eq(m->asg.desired, 4);
+	ck_assert_int_eq(sim_asg_standby_check(m, in, 1, &e), -1);
+	/* Protection works on Standby members too. */
+	ids[0] = in->id;
+	ck_assert_int_eq(sim_asg_set_protection(m, ids, 1, 1, m->now, &e), 0);
+	/* Leaving would take desired beyond max: refused until max allows it. */
+	ck_assert_int_eq(sim_asg_standby_check(m, in, 0, &e), -1);
+	ck_assert_str_eq(e.message, "Leaving Standby would raise the desired capacity "
+	    "to 5, above the group's max size (4).");
+	ck_assert_int_eq(sim_asg_update_counts(m, 4, 5, &e), 0);
+	ck_assert_int_eq(sim_asg_standby_check(m, in, 0, &e), 0);
+	sim_asg_standby(m, in, 0);
+	ck_assert_int_eq(m->asg.desired, 5);
+	ck_assert_int_eq(in->life, SIM_LC_IN_SERVICE);
+	ck_assert_int_eq(in->elb.registered, 1);
+	sim_model_advance(m, 60000);
+	ck_assert_int_eq(in->elb.in_service, 1);
+	ck_assert_int_eq(in_service(m), 5);
+	sim_model_free(m);
+}
+END_TEST
+
+static void
+one_standby(struct sim_params *p)
+{
+	p->standby = 1;
+	p->instance_refresh = 1;
+	p->lifecycle_hooks = SIM_HOOK_TERMINATING;
+}
+
+/* The scenario's Standby member and refresh date from before the scenario. */
+START_TEST(standby_and_refresh_from_the_scenario)
+{
+	struct sim_model *m = model_with(one_standby);
+	struct sim_instance *sb = NULL;
+
+	ck_assert_int_eq(count_life(m, SIM_LC_STANDBY), 1);
+	ck_assert_int_eq(in_service(m), 4);
+	ck_assert_int_eq(m->asg.desired, 4);
+	for (size_t i = 0; i < m->ninst; i++)
+		if (m->inst[i]->life == SIM_LC_STANDBY)
+			sb = m->inst[i];
+	ck_assert_ptr_nonnull(sb);
+	ck_assert_int_eq(sb->elb.registered, 0);
+	ck_assert_int_eq(sb->state, SIM_EC2_RUNNING);
+	ck_assert_int_lt(sb->life_time, 0);
+	ck_assert_ptr_null(sim_asg_busy(m));
+	ck_assert_int_eq(strlen(m->asg.refresh.id), 36);
+	ck_assert_int_lt(m->asg.refresh.start, 0);
+	ck_assert_int_eq(m->asg.refresh.end, SIM_NEVER);
+	ck_assert_int_eq(m->asg.refresh.instances, 4);
+	ck_assert_str_eq(sim_hook_name(SIM_HOOK_TERMINATING), "terminating");
+	ck_assert_str_eq(sim_hook_transition(SIM_HOOK_TERMINATING),
+	    "autoscaling:EC2_INSTANCE_TERMINATING");
+	ck_assert_uint_eq(sim_hook_lookup("launching"), SIM_HOOK_LAUNCHING);
+	ck_assert_uint_eq(sim_hook_lookup("Launching"), 0);
+	sim_model_advance(m, 5000);
+	sim_asg_set_refresh(m, 0);
+	ck_assert_int_eq(m->asg.refresh.end, 5000);
+	sim_asg_set_refresh(m, 1);
+	ck_assert_int_eq(m->asg.refresh.end, SIM_NEVER);
+	ck_assert_int_eq(m->asg.refresh.start, 5000);
+	sim_model_free(m);
+}
+END_TEST
+
+/* The default group has none of it: no Standby, no refresh, no hook. */
+START_TEST(default_refuses_nothing)
+{
+	struct sim_model *m = model();
+
+	ck_assert_int_eq(count_life(m, SIM_LC_STANDBY), 0);
+	ck_assert_str_eq(m->asg.refresh.id, "");
+	ck_assert_uint_eq(m->p.lifecycle_hooks, 0);
+	ck_assert_int_eq(m->p.health_check_elb, 0);
+	ck_assert_str_eq(m->p.db_master, "");
+	sim_model_free(m);
+}
+END_TEST
+
+static void
+elb_checks(struct sim_params *p)
+{
+	p->health_check_elb = 1;
+	p->health_check_grace = 20000;
+}
+
+/* HealthCheckType ELB: a drained member is OutOfService, so the group replaces it. */
+START_TEST(elb_health_check_replaces_drained)
+{
+	struct sim_model *m = model_with(elb_checks), *ec2 = model();
+	const char *ids[1];
+	struct sim_err e;
+	int64_t t = 1000;
+
+	ids[0] = member(m, 0)->id;
+	ck_assert_int_eq(sim_elb_deregister(m, ids, 1, t, &e), 0);
+	ids[0] = member(ec2, 0)->id;
+	ck_assert_int_eq(sim_elb_deregister(ec2, ids, 1, t, &e), 0);
+	sim_model_advance(m, t + m->p.asg_health_check + 1);
+	sim_model_advance(ec2, t + 60000);
+	ck_assert_int_eq(member(ec2, 0)->life, SIM_LC_IN_SERVICE);	/* EC2 checks */
+	ck_assert_uint_eq(ec2->ninst, 5);
+	ck_assert_int_eq(member(m, 0)->unhealthy, 1);
+	ck_assert_int_ne(member(m, 0)->life, SIM_LC_IN_SERVICE);
+	ck_assert_msg(strstr(m->asg.act[4]->cause, "an instance was taken out of service "
+	    "in response to a ELB system health check failure.") != NULL, "%s",
+	    m->asg.act[4]->cause);
+	sim_model_advance(m, t + 60000);
+	ck_assert_int_eq(member(m, 0)->life, SIM_LC_TERMINATED);
+	ck_assert_int_eq(in_service(m), 4);
+	sim_model_free(m);
+	sim_model_free(ec2);
+}
+END_TEST
+
+static void
+elb_checks_stuck(struct sim_params *p)
+{
+	elb_checks(p);
+	p->node_stuck = SIM_FAULT_ALWAYS;
+}
+
+/* A new member failing its ELB checks is left alone for the grace period. */
+START_TEST(elb_health_check_grace)
+{
+	struct sim_model *m = model_with(elb_checks_stuck);
+	struct sim_instance *fresh;
+	struct sim_err e;
+
+	ck_assert_int_eq(sim_asg_terminate(m, member(m, 0)->id, 0, 0, NULL, &e), 0);
+	sim_model_advance(m, 3000);
+	fresh = m->inst[m->ninst - 1];
+	ck_assert_int_eq(fresh->node.stuck, 1);
+	sim_model_advance(m, fresh->launch_time + m->p.health_check_grace - 1);
+	ck_assert_int_eq(fresh->unhealthy, 0);
+	ck_assert_int_gt(fresh->elb.fail_run, m->p.unhealthy_threshold);
+	sim_model_advance(m, fresh->launch_time + m->p.health_check_grace +
+	    m->p.health_interval + m->p.asg_health_check + 1);
+	ck_assert_int_eq(fresh->unhealthy, 1);
+	ck_assert_int_eq(fresh->unhealthy_elb, 1);
+	sim_model_free(m);
+}
+END_TEST
+
 Suite *
 sim_asg_suite(void)
 {
@@ -503,6 +687,11 @@ sim_asg_suite(void)
 	tcase_add_test(tc, suspended_processes);
 	tcase_add_test(tc, health_check_suspended_delays_replacement);
 	tcase_add_test(tc, launch_failure_then_retry);
+	tcase_add_test(tc, standby_enter_and_exit);
+	tcase_add_test(tc, standby_and_refresh_from_the_scenario);
+	tcase_add_test(tc, default_refuses_nothing);
+	tcase_add_test(tc, elb_health_check_replaces_drained);
+	tcase_add_test(tc, elb_health_check_grace);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,7 +4,9 @@
  * whose answers must be AWS's (code, status, message, envelope) for each outcome:
  * good, wrong secret, unknown key, stale or future date, temporary credentials
  * without their token, with another's, expired; then routing (InvalidAction, wrong
- * Version, STS's redirect), the wire's strictness, JSON 1.0, and the fault table.
+ * Version, STS's redirect), the wire's strictness, JSON 1.0, and the fault rules:
+ * their parser (NULL, empty, hostile), each error in each envelope, network faults
+ * marked for the server, counts, and what "*" reaches.
  */
 #include <check.h>
 #include <stdio.h>
@@ -660,6 +662,302 @@ START_TEST(faults_throttle)
 }
 END_TEST
 
+/* Sets the table from JSON text; what sim_faults_set() returns. */
+static int
+set_rules(const char *text, char *err, size_t errlen)
+{
+	json_t	*j = json_loads(text, 0, NULL);
+	int	 rc;
+
+	ck_assert_msg(j != NULL, "bad test JSON %s", text);
+	rc = sim_faults_set(&sim.faults, j, err, errlen);
+	json_decref(j);
+	return rc;
+}
+
+static void
+must_set(const char *rules)
+{
+	char	 err[256], text[2048];
+
+	snprintf(text, sizeof(text), "{\"rules\":%s}", rules);
+	ck_assert_msg(set_rules(text, err, sizeof(err)) == 0, "%s: %s", rules, err);
+}
+
+#define LONG64	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+static const struct {
+	const char	*rules;
+	const char	*why;		/* in the error, after "rules[0]: " */
+} bad_rules[] = {
+	{ "[1]", "a rule is a JSON object" },
+	{ "[null]", "a rule is a JSON object" },
+	{ "[[]]", "a rule is a JSON object" },
+	{ "[{\"service\":\"\"}]", "service \"\"" },
+	{ "[{\"service\":\"" LONG64 "\"}]", "service \"aaaa" },
+	{ "[{\"service\":\"sts\",\"action\":\"\"}]", "action: a name" },
+	{ "[{\"action\":\"" LONG64 "\"}]", "action: a name" },
+	{ "[{\"service\":7}]", "Expected string" },
+	{ "[{\"error\":null}]", "Expected string" },
+	{ "[{\"service\":\"sts\",\"extra\":1}]", "extra" },
+	{ "[{\"error\":\"ResourceContention\"}]", "service must be \"autoscaling\"" },
+	{ "[{\"service\":\"ec2\",\"error\":\"ScalingActivityInProgress\"}]",
+	    "service must be \"autoscaling\"" },
+	{ "[{\"service\":\"sts\",\"error\":\"RequestLimitExceeded\"}]",
+	    "service must be \"ec2\"" },
+	{ "[{\"service\":\"autoscaling\",\"action\":\"DescribeAutoScalingGroups\","
+	    "\"error\":\"ScalingActivityInProgress\"}]", "mutating calls" },
+	{ "[{\"error\":\"throttling\"}]", "error \"throttling\"" },
+	{ "[{\"service\":\"bitbucket\",\"error\":\"Throttling\"}]",
+	    "bitbucket: error must be" },
+	{ "[{\"service\":\"bitbucket\",\"error_rate\":0.5}]",
+	    "bitbucket: error must be" },
+	{ "[{\"service\":\"bitbucket\",\"action\":\"Start\"}]", "Bitbucket's are" },
+	{ "[{\"network\":\"reset\",\"error\":\"Throttling\"}]", "exclude" },
+	{ "[{\"network\":\"\"}]", "no_answer or reset" },
+	{ "[{\"network\":\"none\"}]", "no_answer or reset" },
+	{ "[{\"network\":\"no_answer\",\"hold_ms\":0}]", "hold_ms must be" },
+	{ "[{\"network\":\"no_answer\",\"hold_ms\":3600001}]", "hold_ms must be" },
+	{ "[{\"network\":\"reset\",\"hold_ms\":5}]", "hold_ms goes with" },
+	{ "[{\"network\":\"reset\",\"count\":0}]", "count must be" },
+	{ "[{\"network\":\"reset\",\"count\":-1}]", "count must be" },
+	{ "[{\"network\":\"reset\",\"count\":1000001}]", "count must be" },
+	{ "[{\"network\":\"reset\",\"count\":1.5}]", "Expected integer" },
+	{ "[{\"latency_ms\":5,\"count\":1}]", "count limits a fault" },
+	{ "[{\"network\":\"reset\",\"error_rate\":0,\"count\":1}]",
+	    "count limits a fault" },
+	{ "[{\"error\":\"Throttling\",\"when\":\"after\"}]", "when must be before" },
+	{ "[{\"error_rate\":1,\"when\":\"after\"}]", "when must be before" },
+	{ "[{\"error\":\"InternalFailure\",\"when\":\"AFTER\"}]", "before or after" },
+	{ "[{\"error_rate\":-0.1}]", "error_rate must be" },
+	{ "[{\"error_rate\":1.01}]", "error_rate must be" },
+	{ "[{\"latency_ms\":60001}]", "latency_ms must be" },
+	{ "[{\"latency_ms\":-1}]", "latency_ms must be" },
+};
+
+/* Each refused with its reason; the table stays as it was. */
+START_TEST(faults_parse_hostile)
+{
+	char	 err[256], text[2048];
+
+	must_set("[{\"service\":\"sts\",\"latency_ms\":9}]");
+	snprintf(text, sizeof(text), "{\"rules\":%s}", bad_rules[_i].rules);
+	memset(err, 'x', sizeof(err));
+	ck_assert_int_eq(set_rules(text, err, sizeof(err)), -1);
+	ck_assert_msg(strncmp(err, "rules[0]: ", 10) == 0 &&
+	    strstr(err, bad_rules[_i].why) != NULL, "%s: got \"%s\", want \"%s\"",
+	    bad_rules[_i].rules, err, bad_rules[_i].why);
+	ck_assert_uint_eq(sim.faults.n, 1);
+	ck_assert_uint_eq(sim.faults.f[0].latency_ms, 9);
+	/* A short buffer gets a truncated reason, still a string. */
+	ck_assert_int_eq(set_rules(text, err, 6), -1);
+	ck_assert_uint_eq(strlen(err), 5);
+}
+END_TEST
+
+START_TEST(faults_parse_shapes)
+{
+	char		 err[64], many[64 * 3 + 32];
+	json_t		*j;
+	size_t		 i;
+
+	ck_assert_int_eq(sim_faults_set(&sim.faults, NULL, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "expected {\"rules\": [...]}");
+	ck_assert_int_eq(set_rules("{}", err, sizeof(err)), -1);
+	ck_assert_int_eq(set_rules("[]", err, sizeof(err)), -1);
+	ck_assert_int_eq(set_rules("{\"rules\":null}", err, sizeof(err)), -1);
+	ck_assert_int_eq(set_rules("{\"rules\":[],\"x\":1}", err, sizeof(err)), -1);
+	snprintf(many, sizeof(many), "{\"rules\":[");
+	for (i = 0; i <= SIM_MAX_FAULTS; i++)
+		strcat(many, i == 0 ? "{}" : ",{}");
+	strcat(many, "]}");
+	ck_assert_int_eq(set_rules(many, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "at most 64 rules");
+	/* The second rule is bad: its index is named, the first is not kept. */
+	ck_assert_int_eq(set_rules("{\"rules\":[{\"network\":\"reset\"},"
+	    "{\"network\":\"rst\"}]}", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "rules[1]: network \"rst\": no_answer or reset");
+	ck_assert_uint_eq(sim.faults.n, 0);
+	ck_assert_int_eq(set_rules("{\"rules\":[]}", err, sizeof(err)), 0);
+	/* Defaults: a named fault fires always, before; a bare rule never fires. */
+	must_set("[{\"network\":\"no_answer\"},{\"service\":\"sts\"},"
+	    "{\"service\":\"ec2\",\"error\":\"RequestLimitExceeded\",\"count\":3}]");
+	ck_assert_double_eq(sim.faults.f[0].error_rate, 1);
+	ck_assert_uint_eq(sim.faults.f[0].hold_ms, SIM_HOLD_DEFAULT_MS);
+	ck_assert_int_eq(sim.faults.f[0].when, SIM_FAULT_BEFORE);
+	ck_assert_int_eq(sim.faults.f[0].remaining, -1);
+	ck_assert_double_eq(sim.faults.f[1].error_rate, 0);
+	ck_assert_int_eq(sim.faults.f[2].remaining, 3);
+	j = sim_faults_json(&sim.faults);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
+	    json_object_get(j, "rules"), 0), "network")), "no_answer");
+	ck_assert_ptr_null(json_object_get(json_array_get(json_object_get(j, "rules"),
+	    1), "error"));
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(
+	    json_object_get(j, "rules"), 2), "remaining")), 3);
+	json_decref(j);
+}
+END_TEST
+
+#define ASG_NS		"http://autoscaling.amazonaws.com/doc/2011-01-01/"
+#define CONTENTION	"You already have a pending update to an Amazon EC2 Auto Scaling " \
+			"resource (for example, an Auto Scaling group, instance, or load " \
+			"balancer)."
+#define UNAVAILABLE	"The request has failed due to a temporary failure of the server."
+
+/* Each error in its service's envelope, with AWS's status, code and words. */
+START_TEST(faults_errors)
+{
+	struct how	 w = { .service = "autoscaling",
+	    .body = "Action=DescribeAutoScalingGroups&Version=2011-01-01" };
+
+	must_set("[{\"service\":\"autoscaling\",\"error\":\"ResourceContention\"},"
+	    "{\"service\":\"autoscaling\",\"action\":\"SetDesiredCapacity\","
+	    "\"error\":\"ScalingActivityInProgress\"},"
+	    "{\"service\":\"autoscaling\",\"action\":"
+	    "\"TerminateInstanceInAutoScalingGroup\","
+	    "\"error\":\"ScalingActivityInProgress\"},"
+	    "{\"service\":\"ec2\",\"error\":\"ServiceUnavailable\"},"
+	    "{\"service\":\"monitoring\",\"error\":\"InternalFailure\"},"
+	    "{\"service\":\"sts\",\"error\":\"ServiceUnavailable\"}]");
+	call(&w);
+	assert_query_error(500, "ResourceContention", CONTENTION, ASG_NS);
+	w.body = "Action=SetDesiredCapacity&Version=2011-01-01";
+	call(&w);
+	ck_assert_int_eq(resp.status, 400);
+	ck_assert_ptr_nonnull(strstr(resp.body, "<Message>Scaling activity "));
+	ck_assert_ptr_nonnull(strstr(resp.body,
+	    " is in progress and blocks this action.</Message>"));
+	w.body = "Action=TerminateInstanceInAutoScalingGroup&Version=2011-01-01";
+	call(&w);
+	ck_assert_ptr_nonnull(strstr(resp.body, "<Message>Activity "));
+	ck_assert_ptr_nonnull(strstr(resp.body, " is in progress.</Message>"));
+	w.service = "ec2";
+	w.body = "Action=DescribeInstances&Version=2016-11-15";
+	call(&w);
+	assert_ec2_error(503, "ServiceUnavailable", UNAVAILABLE);
+	w.service = NULL;
+	w.body = NULL;
+	call(&w);
+	ck_assert_int_eq(resp.status, 503);
+	ck_assert_ptr_nonnull(strstr(resp.body, "<Type>Receiver</Type>\n"
+	    "    <Code>ServiceUnavailable</Code>"));
+	ck_assert_int_eq(counter("faults", "autoscaling/DescribeAutoScalingGroups/"
+	    "ResourceContention", NULL), 1);
+	ck_assert_int_eq(counter("throttled", "autoscaling",
+	    "DescribeAutoScalingGroups"), 0);
+}
+END_TEST
+
+START_TEST(faults_errors_json)
+{
+	struct how	 w = { .service = "monitoring", .body = "{}",
+	    .ctype = "application/x-amz-json-1.0",
+	    .target = "GraniteServiceVersion20100801.DescribeAlarms" };
+
+	must_set("[{\"service\":\"monitoring\",\"error\":\"InternalFailure\"}]");
+	call(&w);
+	ck_assert_int_eq(resp.status, 500);
+	ck_assert_str_eq(header("x-amzn-query-error"), "InternalFailure;Receiver");
+	ck_assert_str_eq(resp.body, "{\"__type\":\"com.amazon.coral.service#"
+	    "InternalFailure\",\"message\":\"The request processing has failed "
+	    "because of an unknown error, exception or failure.\"}");
+	must_set("[{\"service\":\"monitoring\",\"error\":\"Throttling\"}]");
+	call(&w);
+	ck_assert_int_eq(resp.status, 400);
+	ck_assert_ptr_nonnull(strstr(resp.body, "ThrottlingException"));
+	ck_assert_int_eq(counter("throttled", "monitoring", "DescribeAlarms"), 1);
+}
+END_TEST
+
+/* Network faults: marked on the response for the server, before or after. */
+START_TEST(faults_network)
+{
+	struct how	 w = { 0 };
+	uint64_t	 rng;
+
+	must_set("[{\"service\":\"sts\",\"network\":\"no_answer\",\"hold_ms\":5000}]");
+	sim_req_free(&req);
+	sim_resp_free(&resp);
+	sign(&req, &w);
+	sim_route(&sim, &req, &resp);
+	ck_assert_int_eq(resp.fault.net, SIM_NET_NO_ANSWER);
+	ck_assert_int_eq(resp.status, 0);	/* no 500 stands in for it */
+	ck_assert_uint_eq(resp.fault.hold_ms, 5000);
+	ck_assert_int_eq(resp.fault.applied, 0);
+	ck_assert_str_eq(resp.fault.service, "sts");
+	ck_assert_str_eq(resp.fault.action, "GetCallerIdentity");
+	must_set("[{\"service\":\"sts\",\"network\":\"reset\",\"when\":\"after\","
+	    "\"latency_ms\":20}]");
+	call(&w);
+	ck_assert_int_eq(resp.fault.net, SIM_NET_RESET);
+	ck_assert_int_eq(resp.fault.applied, 1);
+	ck_assert_int_eq(resp.fault.status, 200);
+	ck_assert_int_eq(resp.status, 200);	/* made, never sent */
+	ck_assert_uint_eq(resp.delay_ms, 20);
+	ck_assert_int_eq(counter("faults", "sts/GetCallerIdentity/no_answer", NULL), 1);
+	ck_assert_int_eq(counter("faults", "sts/GetCallerIdentity/reset", NULL), 1);
+	/* Never before authentication. */
+	w.secret = "wrong";
+	call(&w);
+	ck_assert_int_eq(resp.status, 403);
+	ck_assert_int_eq(resp.fault.net, SIM_NET_NONE);
+	/* A rule that cannot fire draws nothing: the seed's runs stay the same. */
+	w.secret = NULL;
+	must_set("[{\"service\":\"sts\",\"latency_ms\":3}]");
+	rng = sim.rng;
+	call(&w);
+	ck_assert_uint_eq(sim.rng, rng);
+	ck_assert_int_eq(resp.fault.net, SIM_NET_NONE);
+}
+END_TEST
+
+/* A count spends the rule; the next most specific one takes over. */
+START_TEST(faults_count)
+{
+	struct how	 w = { 0 };
+	json_t		*j, *r0;
+
+	must_set("[{\"service\":\"sts\",\"error\":\"InternalFailure\",\"count\":2},"
+	    "{\"service\":\"*\",\"latency_ms\":7}]");
+	call(&w);
+	ck_assert_int_eq(resp.status, 500);
+	call(&w);
+	ck_assert_int_eq(resp.status, 500);
+	call(&w);
+	ck_assert_int_eq(resp.status, 200);
+	ck_assert_uint_eq(resp.delay_ms, 7);
+	ck_assert_ptr_eq(sim_faults_match(&sim.faults, "sts", "GetCallerIdentity"),
+	    &sim.faults.f[1]);
+	j = sim_faults_json(&sim.faults);
+	r0 = json_array_get(json_object_get(j, "rules"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(r0, "remaining")), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(r0, "count")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(r0, "fired")), 2);
+	json_decref(j);
+	ck_assert_int_eq(counter("faults", "sts/GetCallerIdentity/InternalFailure",
+	    NULL), 2);
+}
+END_TEST
+
+/* "*" is any AWS service: Bitbucket is only hit by rules that name it. */
+START_TEST(faults_bitbucket_match)
+{
+	const struct sim_fault_rule	*r;
+
+	must_set("[{\"error\":\"InternalFailure\"},{\"service\":\"bitbucket\","
+	    "\"action\":\"status\",\"latency_ms\":3},{\"service\":\"bitbucket\","
+	    "\"action\":\"nodes\",\"error\":\"ServiceUnavailable\"}]");
+	ck_assert_ptr_null(sim_faults_match(&sim.faults, "bitbucket", "cluster"));
+	r = sim_faults_match(&sim.faults, "bitbucket", "status");
+	ck_assert_uint_eq(r->latency_ms, 3);
+	ck_assert_ptr_eq(sim_faults_match(&sim.faults, "ec2", "DescribeInstances"),
+	    &sim.faults.f[0]);
+	ck_assert_int_eq(sim_faults_match(&sim.faults, "bitbucket", "nodes")->error,
+	    SIM_FAULT_UNAVAILABLE);
+}
+END_TEST
+
 /* ---- the other routes, and the counters' bound ---- */
 
 static int
@@ -691,6 +989,13 @@ START_TEST(routes)
 	ck_assert_int_eq(route("PUT", "/_sim/health", NULL, NULL, NULL), 405);
 	ck_assert_int_eq(route("GET", "/_sim/nothing", NULL, NULL, NULL), 404);
 	ck_assert_int_eq(route("POST", "/_sim/faults", NULL, NULL, "{nope"), 400);
+	ck_assert_int_eq(route("POST", "/_sim/faults", NULL, NULL,
+	    "{\"rules\": [{\"network\": \"rst\"}]}"), 400);
+	ck_assert_ptr_nonnull(strstr(resp.body, "rules[0]: network"));
+	/* No server in this test: nothing is held. */
+	ck_assert_int_eq(route("GET", "/_sim/held", NULL, NULL, NULL), 200);
+	ck_assert_str_eq(resp.body, "[]\n");
+	ck_assert_int_eq(route("POST", "/_sim/held", NULL, NULL, "{}"), 405);
 	ck_assert_int_eq(route("POST", "/_sim/errors", NULL, NULL,
 	    "{\"invalid-action\": \"one %s\"}"), 400);
 	ck_assert_int_eq(route("POST", "/_sim/credentials", NULL, NULL,
@@ -760,6 +1065,14 @@ sim_auth_suite(void)
 	tcase_add_test(t, aws_json);
 	tcase_add_test(t, faults_table);
 	tcase_add_test(t, faults_throttle);
+	tcase_add_loop_test(t, faults_parse_hostile, 0,
+	    sizeof(bad_rules) / sizeof(bad_rules[0]));
+	tcase_add_test(t, faults_parse_shapes);
+	tcase_add_test(t, faults_errors);
+	tcase_add_test(t, faults_errors_json);
+	tcase_add_test(t, faults_network);
+	tcase_add_test(t, faults_count);
+	tcase_add_test(t, faults_bitbucket_match);
 	tcase_add_test(t, routes);
 	tcase_add_test(t, counters_bounded);
 	suite_add_tcase(s, t);

@@ -256,6 +256,25 @@ START_TEST(cpu_missing_while_booting)
 }
 END_TEST
 
+/* One syntax check of instance ids for the whole simulator (sim_ec2_id_valid). */
+START_TEST(instance_id_syntax)
+{
+	struct sim_model *m = model(5);
+
+	ck_assert(sim_ec2_id_valid(member(m, 0)->id));
+	ck_assert(sim_ec2_id_valid("i-0123456789abcdef0"));
+	ck_assert(sim_ec2_id_valid("i-01234567"));
+	ck_assert(!sim_ec2_id_valid("i-0123456789ABCDEF0"));
+	ck_assert(!sim_ec2_id_valid("i-0123456789abcdef"));
+	ck_assert(!sim_ec2_id_valid("i-0123456g"));
+	ck_assert(!sim_ec2_id_valid("x-01234567"));
+	ck_assert(!sim_ec2_id_valid("i-"));
+	ck_assert(!sim_ec2_id_valid(""));
+	ck_assert(!sim_ec2_id_valid(NULL));
+	sim_model_free(m);
+}
+END_TEST
+
 Suite *
 sim_ec2_suite(void)
 {
@@ -270,6 +289,7 @@ sim_ec2_suite(void)
 	tcase_add_test(tc, file_server_is_not_replaced);
 	tcase_add_test(tc, addresses_never_reused);
 	tcase_add_test(tc, cpu_missing_while_booting);
+	tcase_add_test(tc, instance_id_syntax);
 	suite_add_tcase(s, tc);
 	return s;
 }

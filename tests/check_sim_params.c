@@ -100,6 +100,12 @@ START_TEST(check_refuses)
 	REFUSED(p.node_error_p = 2, "probabilities");
 	REFUSED(p.fault_p = -0.5, "probabilities");
 	REFUSED(p.ec2_shutdown = -1, "negative");
+	REFUSED(p.standby = 5, "standby");
+	REFUSED(p.lifecycle_hooks = 4, "hook");
+	REFUSED(p.health_check_grace = 1500, "health_check_grace");
+	REFUSED(p.health_check_elb = 1, "cover node_boot");
+	REFUSED(p.cpu_load = 11, "cpu_load");
+	REFUSED(p.cpu_load = -0.5, "cpu_load");
 #undef REFUSED
 }
 END_TEST
@@ -162,6 +168,33 @@ START_TEST(scenario_overrides_profile)
 }
 END_TEST
 
+/* What preflight refuses, and the CPU load, as scenario keys. */
+START_TEST(scenario_refusal_keys)
+{
+	struct sim_params p;
+	char err[512];
+	const char *text =
+	    "[cluster]\nstandby = 2\nlifecycle_hooks = terminating, launching\n"
+	    "instance_refresh = true\nhealth_check_type = ELB\n"
+	    "health_check_grace = 5min\ndb_master = arn:aws:rds:us-east-1:1:db:p\n"
+	    "[faults]\ncpu_load = high\n";
+
+	ck_assert_msg(load(text, &p, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(p.standby, 2);
+	ck_assert_uint_eq(p.lifecycle_hooks, SIM_HOOK_LAUNCHING | SIM_HOOK_TERMINATING);
+	ck_assert_int_eq(p.instance_refresh, 1);
+	ck_assert_int_eq(p.health_check_elb, 1);
+	ck_assert_int_eq(p.health_check_grace, 300000);
+	ck_assert_str_eq(p.db_master, "arn:aws:rds:us-east-1:1:db:p");
+	ck_assert_double_eq(p.cpu_load, 1.5);
+	ck_assert_msg(load("[cluster]\nlifecycle_hooks = none\nhealth_check_type = EC2\n"
+	    "[faults]\ncpu_load = 0.25\n", &p, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(p.lifecycle_hooks, 0);
+	ck_assert_int_eq(p.health_check_elb, 0);
+	ck_assert_double_eq(p.cpu_load, 0.25);
+}
+END_TEST
+
 START_TEST(scenario_empty_is_fast_profile)
 {
 	struct sim_params p, d;
@@ -206,6 +239,13 @@ START_TEST(scenario_errors_name_file_line_key)
 	refused("[cluster]\nversion = 7.9.0.1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16\n",
 	    "version");
 	refused("[cluster]\nstack_name = \xc3\xa9t\xc3\xa9\n", "stack_name");
+	refused("[cluster]\nhealth_check_type = elb\n", "allowed: EC2 or ELB");
+	refused("[cluster]\nlifecycle_hooks = terminating, waiting\n", "launching and/or "
+	    "terminating");
+	refused("[cluster]\nlifecycle_hooks = \n", "lifecycle_hooks");
+	refused("[cluster]\nstandby = 5\n", "standby is 0 to nodes");
+	refused("[cluster]\nhealth_check_type = ELB\n", "cover node_boot");
+	refused("[faults]\ncpu_load = extreme\n", "normal, high, low");
 }
 END_TEST
 
@@ -249,6 +289,7 @@ sim_params_suite(void)
 	tcase_add_test(tc, check_refuses);
 	tcase_add_test(tc, durations);
 	tcase_add_test(tc, scenario_overrides_profile);
+	tcase_add_test(tc, scenario_refusal_keys);
 	tcase_add_test(tc, scenario_empty_is_fast_profile);
 	tcase_add_test(tc, scenario_errors_name_file_line_key);
 	tcase_add_test(tc, scenario_file);

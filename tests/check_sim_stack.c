@@ -4,7 +4,7 @@
  * the caller's token, the group's counts and the launch configuration's metadata,
  * failures that roll back (launch-configuration refusal, activity in progress,
  * failed rollback), scale-in waits and hangs, change sets, the with-VPC layout and
- * nested-template drift.
+ * nested-template drift, CancelUpdateStack, standby mode (DBMaster).
  */
 #include <check.h>
 #include <stdio.h>
@@ -651,6 +651,222 @@ START_TEST(hostile_inputs)
 }
 END_TEST
 
+/* The newest event of a resource (or the stack), NULL if none. */
+static const struct sim_stack_event *
+last_event(struct sim_stack *st, const char *logical)
+{
+	for (size_t i = st->nev; i-- > 0;)
+		if (strcmp(st->ev[i].logical_id, logical) == 0)
+			return &st->ev[i];
+	return NULL;
+}
+
+/* Cancelled while the group scales out: everything back, under the cancel's token. */
+START_TEST(cancel_update_rolls_back)
+{
+	struct sim_model *m = model();
+	struct sim_stack *st = m->stack[0];
+	struct sim_param_in in[SIM_PARAMS_MAX];
+	struct sim_err e;
+	size_t n = params(in, "7.9.4", "5", "5");
+	int64_t q = m->p.stack_update / 4, t;
+	const struct sim_stack_event *ev;
+
+	ck_assert_int_eq(sim_stack_update(m, "bitbucket", in, n, caps, 1, "upg-1", 0, &e),
+	    0);
+	t = 2 * q + 1;
+	sim_model_advance(m, t);
+	ck_assert_int_eq(m->asg.desired, 5);		/* the surge is launching */
+	ck_assert_str_eq(m->asg.lc_version, "7.9.4");
+	ck_assert_int_eq(sim_stack_cancel_update(m, "bitbucket", "cancel-1", t, &e), 0);
+	ck_assert_int_eq(st->status, SIM_UPDATE_ROLLBACK_IN_PROGRESS);
+	ev = newest(st);
+	ck_assert_str_eq(ev->logical_id, "bitbucket");
+	ck_assert_str_eq(ev->reason, "User Initiated");
+	ck_assert_str_eq(ev->token, "cancel-1");
+	/* The group's update had completed: nothing was in progress to fail. */
+	ck_assert(!has_event(st, "ClusterNodeGroup", "UPDATE_FAILED", NULL));
+	/* Once: a second cancel finds the stack rolling back. */
+	ck_assert_int_eq(sim_stack_cancel_update(m, "bitbucket", NULL, t, &e), -1);
+	ck_assert_str_eq(e.code, "ValidationError");
+	ck_assert_str_eq(e.message, "CancelUpdateStack cannot be called from current "
+	    "stack status");
+	sim_model_advance(m, t + 10 * m->p.stack_update);
+	ck_assert_int_eq(st->status, SIM_UPDATE_ROLLBACK_COMPLETE);
+	ck_assert_ptr_null(st->op);
+	ck_assert_str_eq(newest(st)->status, "UPDATE_ROLLBACK_COMPLETE");
+	ck_assert_str_eq(newest(st)->token, "cancel-1");
+	ck_assert_str_eq(last_event(st, "ClusterNodeGroup")->status, "UPDATE_COMPLETE");
+	ck_assert_str_eq(last_event(st, "ClusterNodeGroup")->token, "cancel-1");
+	ck_assert_str_eq(last_event(st, "ClusterNodeLaunchConfig")->token, "cancel-1");
+	ck_assert_str_eq(sim_stack_param(st, "BitbucketVersion"), "7.9.0");
+	ck_assert_str_eq(sim_stack_param(st, "ClusterNodeMin"), "4");
+	ck_assert_str_eq(m->asg.lc_version, "7.9.0");
+	ck_assert_int_eq(m->asg.min, 4);
+	ck_assert_int_eq(m->asg.max, 4);
+	ck_assert_int_eq(m->asg.desired, 4);
+	sim_model_advance(m, m->now + 60000);
+	ck_assert_int_eq(alive_members(m), 4);		/* scaled back in */
+	/* A rolled-back stack can be updated again. */
+	ck_assert_int_eq(sim_stack_update(m, "bitbucket", in, n, caps, 1, "upg-2", m->now,
+	    &e), 0);
+	sim_model_free(m);
+}
+END_TEST
+
+/* The update hangs on a scale-in every candidate blocks (aws-behaviours 9): cancel. */
+START_TEST(cancel_hung_scale_in)
+{
+	struct sim_model *m = model();
+	struct sim_stack *st = m->stack[0];
+	struct sim_param_in in[SIM_PARAMS_MAX];
+	struct sim_err e;
+	size_t n = params(in, NULL, "3", "3");
+	const char *ids[4];
+	int k = 0;
+
+	for (size_t i = 0; i < m->ninst; i++)
+		if (m->inst[i]->member)
+			ids[k++] = m->inst[i]->id;
+	ck_assert_int_eq(sim_asg_set_protection(m, ids, 4, 1, 0, &e), 0);
+	ck_assert_int_eq(sim_stack_update(m, "bitbucket", in, n, caps, 1, "down", 0, &e), 0);
+	sim_model_advance(m, 600 * 1000);
+	ck_assert_int_eq(st->status, SIM_UPDATE_IN_PROGRESS);
+	ck_assert_int_eq(sim_stack_cancel_update(m, "bitbucket", "undo-down", m->now, &e),
+	    0);
+	ck_assert(has_event(st, "ClusterNodeGroup", "UPDATE_FAILED",
+	    "Resource update cancelled"));
+	ck_assert_str_eq(last_event(st, "ClusterNodeGroup")->token, "undo-down");
+	ck_assert_str_eq(newest(st)->status, "UPDATE_ROLLBACK_IN_PROGRESS");
+	ck_assert_str_eq(newest(st)->reason, "User Initiated");
+	sim_model_advance(m, m->now + 2 * m->p.stack_update);
+	ck_assert_int_eq(st->status, SIM_UPDATE_ROLLBACK_COMPLETE);
+	ck_assert_int_eq(m->asg.desired, 4);
+	ck_assert_int_eq(m->asg.min, 4);
+	ck_assert(!sim_asg_scale_in_blocked(m));
+	ck_assert_int_eq(alive_members(m), 4);
+	sim_model_free(m);
+}
+END_TEST
+
+START_TEST(cancel_update_refusals)
+{
+	struct sim_model *m = model();
+	struct sim_param_in in[SIM_PARAMS_MAX];
+	struct sim_err e;
+	size_t n = params(in, "7.9.4", "5", "5");
+
+	ck_assert_int_eq(sim_stack_cancel_update(m, "bitbucket", NULL, 0, &e), -1);
+	ck_assert_str_eq(e.code, "ValidationError");
+	ck_assert_str_eq(e.message, "CancelUpdateStack cannot be called from current "
+	    "stack status");
+	ck_assert_int_eq(sim_stack_cancel_update(m, "nope", NULL, 0, &e), -1);
+	ck_assert_str_eq(e.message, "Stack with id nope does not exist");
+	ck_assert_int_eq(sim_stack_update(m, "bitbucket", in, n, caps, 1, "upg-1", 0, &e),
+	    0);
+	ck_assert_int_eq(sim_stack_cancel_update(m, "bitbucket", "-x", 1, &e), -1);
+	ck_assert(strstr(e.message, "clientRequestToken") != NULL);
+	ck_assert_int_eq(sim_stack_cancel_update(m, "bitbucket", "upg-1", 1, &e), -1);
+	ck_assert_str_eq(e.code, "TokenAlreadyExistsException");
+	ck_assert_int_eq(m->stack[0]->status, SIM_UPDATE_IN_PROGRESS);
+	/* Finished: too late to cancel. */
+	sim_model_advance(m, 2 * m->p.stack_update);
+	ck_assert_int_eq(m->stack[0]->status, SIM_UPDATE_COMPLETE);
+	ck_assert_int_eq(sim_stack_cancel_update(m, "bitbucket", NULL, m->now, &e), -1);
+	ck_assert_str_eq(e.message, "CancelUpdateStack cannot be called from current "
+	    "stack status");
+	sim_model_free(m);
+}
+END_TEST
+
+/* With-VPC, cancelled before anything applied, no token: the update's token. */
+START_TEST(cancel_nested_without_token)
+{
+	struct sim_model *m = model_with(nested);
+	struct sim_stack *root = m->stack[0], *ps = sim_stack_product(m);
+	struct sim_param_in in[SIM_PARAMS_MAX];
+	struct sim_err e;
+	size_t n = params(in, "7.9.4", "5", "5");
+
+	ck_assert_int_eq(sim_stack_update(m, root->name, in, n, caps, 1, "upg-n", 0, &e),
+	    0);
+	ck_assert_int_eq(sim_stack_cancel_update(m, ps->name, NULL, 1, &e), -1);
+	ck_assert_str_eq(e.code, "ValidationError");
+	ck_assert_int_eq(sim_stack_cancel_update(m, root->id, NULL, 1, &e), 0);
+	ck_assert_int_eq(ps->status, SIM_UPDATE_ROLLBACK_IN_PROGRESS);
+	ck_assert(has_event(root, "BitbucketDCStack", "UPDATE_FAILED",
+	    "Resource update cancelled"));
+	ck_assert_str_eq(newest(root)->reason, "User Initiated");
+	sim_model_advance(m, 10 * m->p.stack_update);
+	ck_assert_int_eq(root->status, SIM_UPDATE_ROLLBACK_COMPLETE);
+	ck_assert_int_eq(ps->status, SIM_UPDATE_ROLLBACK_COMPLETE);
+	ck_assert_str_eq(newest(root)->token, "upg-n");
+	ck_assert_str_eq(m->asg.lc_version, "7.9.0");
+	ck_assert_int_eq(m->asg.desired, 4);
+	ck_assert_str_eq(sim_stack_param(ps, "BitbucketVersion"), "7.9.0");
+	sim_model_free(m);
+}
+END_TEST
+
+/* UsePreviousValue: not on a key the stack lacks, not with a value (aws-api.md 2). */
+START_TEST(use_previous_value_rules)
+{
+	struct sim_model *m = model();
+	struct sim_stack *st = m->stack[0];
+	struct sim_param_in in[SIM_PARAMS_MAX + 1];
+	struct sim_changeset *cs;
+	struct sim_err e;
+	size_t n = params(in, "7.9.4", "5", "5");
+	static const char lacks[] = "Cannot specify usePreviousValue as true for a "
+	    "parameter key not in the previous template";
+
+	in[n] = (struct sim_param_in){ "Nope", NULL, 1 };
+	ck_assert_int_eq(sim_stack_update(m, "bitbucket", in, n + 1, caps, 1, NULL, 0, &e),
+	    -1);
+	ck_assert_str_eq(e.message, lacks);
+	in[n].value = "x";
+	ck_assert_int_eq(sim_stack_update(m, "bitbucket", in, n + 1, caps, 1, NULL, 0, &e),
+	    -1);
+	ck_assert_str_eq(e.message, "Parameters: [Nope] do not exist in the template");
+	/* A key of the template the stack was created without (an older template). */
+	ck_assert_str_eq(st->params[st->nparams - 1].key, "ElasticSearchPassword");
+	st->nparams--;
+	ck_assert_int_eq(sim_stack_update(m, "bitbucket", in, n, caps, 1, NULL, 0, &e), -1);
+	ck_assert_str_eq(e.message, lacks);
+	ck_assert_int_eq(sim_changeset_create(m, "bitbucket", "c1", in, n, caps, 1, 1, 0,
+	    &cs, &e), -1);
+	ck_assert_str_eq(e.message, lacks);
+	in[n - 1].use_previous = 0;
+	in[n - 1].value = "";
+	ck_assert_int_eq(sim_stack_update(m, "bitbucket", in, n, caps, 1, NULL, 0, &e), 0);
+	sim_model_free(m);
+}
+END_TEST
+
+static void
+standby_mode(struct sim_params *p)
+{
+	strcpy(p->db_master, "arn:aws:rds:us-east-1:123456789012:db:primary");
+}
+
+/* Standby mode: DBMaster set, from the scenario or later as a fault. */
+START_TEST(db_master_marks_standby_mode)
+{
+	struct sim_model *m = model_with(standby_mode), *n = model_with(nested);
+
+	ck_assert_str_eq(sim_stack_param(m->stack[0], "DBMaster"),
+	    "arn:aws:rds:us-east-1:123456789012:db:primary");
+	ck_assert_str_eq(sim_stack_param(n->stack[1], "DBMaster"), "");
+	sim_model_advance(n, 1000);
+	sim_stack_set_db_master(n, "db-primary");
+	ck_assert_str_eq(sim_stack_param(n->stack[0], "DBMaster"), "db-primary");
+	ck_assert_str_eq(sim_stack_param(n->stack[1], "DBMaster"), "db-primary");
+	ck_assert_str_eq(n->p.db_master, "db-primary");
+	sim_model_free(m);
+	sim_model_free(n);
+}
+END_TEST
+
 Suite *
 sim_stack_suite(void)
 {
@@ -673,6 +889,12 @@ sim_stack_suite(void)
 	tcase_add_test(tc, with_vpc_layout);
 	tcase_add_test(tc, nested_drift_shows_and_fails);
 	tcase_add_test(tc, hostile_inputs);
+	tcase_add_test(tc, cancel_update_rolls_back);
+	tcase_add_test(tc, cancel_hung_scale_in);
+	tcase_add_test(tc, cancel_update_refusals);
+	tcase_add_test(tc, cancel_nested_without_token);
+	tcase_add_test(tc, use_previous_value_rules);
+	tcase_add_test(tc, db_master_marks_standby_mode);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -584,7 +584,32 @@ static const struct {
 	    "The action %s is not valid for this web service." },
 	{ SIM_E_SIG_EXPIRED, "SignatureDoesNotMatch", 403,
 	    "Signature expired: %s is now earlier than %s (%s - 15 min.)" },
+	/* Fault rules' errors: aws-errors.md 8, byte for byte. */
+	{ SIM_E_RESOURCE_CONTENTION, "ResourceContention", 500,
+	    "You already have a pending update to an Amazon EC2 Auto Scaling resource "
+	    "(for example, an Auto Scaling group, instance, or load balancer)." },
+	{ SIM_E_SCALING_ACTIVITY, "ScalingActivityInProgress", 400,
+	    "Scaling activity %s is in progress and blocks this action." },
+	{ SIM_E_ACTIVITY_IN_PROGRESS, "ScalingActivityInProgress", 400,
+	    "Activity %s is in progress." },
 };
+
+/* The server's own failures are the Receiver's. */
+START_TEST(catalogue_receiver)
+{
+	const struct sim_wire_errdef	*e = sim_error_get(SIM_E_SERVICE_UNAVAILABLE);
+
+	ck_assert_str_eq(e->code, "ServiceUnavailable");
+	ck_assert_int_eq(e->status, 503);
+	ck_assert_int_eq(e->receiver, 1);
+	ck_assert_str_eq(e->text,
+	    "The request has failed due to a temporary failure of the server.");
+	e = sim_error_get(SIM_E_INTERNAL);
+	ck_assert_str_eq(e->code, "InternalFailure");
+	ck_assert_int_eq(e->status, 500);
+	ck_assert_int_eq(e->receiver, 1);
+}
+END_TEST
 
 START_TEST(catalogue_texts)
 {
@@ -701,6 +726,7 @@ sim_wire_suite(void)
 	tcase_add_test(t, error_escaped_message);
 	tcase_add_loop_test(t, catalogue_texts, 0, sizeof(texts) / sizeof(texts[0]));
 	tcase_add_test(t, catalogue_format_override);
+	tcase_add_test(t, catalogue_receiver);
 	tcase_add_test(t, reqid_deterministic);
 	suite_add_tcase(s, t);
 	return s;

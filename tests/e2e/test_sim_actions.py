@@ -25,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import xml.etree.ElementTree as ET
 
 BIN = os.environ.get("BB_BIN", "build")
@@ -438,6 +440,50 @@ def test_cfn_change_sets(w):
     check(w.settled("bbdc-upg-1-step4") == "UPDATE_COMPLETE", "botocore's update")
 
 
+def stack_events(cfn, token):
+    ev = call(cfn, "describe_stack_events", StackName=STACK).get("StackEvents", [])
+    return [e for e in ev if e.get("ClientRequestToken") == token]
+
+
+def group_of(w):
+    return call(w.asg, "describe_auto_scaling_groups",
+                AutoScalingGroupNames=[w.group])["AutoScalingGroups"][0]
+
+
+def test_cfn_cancel(w):
+    """CancelUpdateStack of an update in progress: rolled back under its token."""
+    print("== CloudFormation: CancelUpdateStack")
+    before = {p["ParameterKey"]: p.get("ParameterValue") for p in call(
+        w.cfn, "describe_stacks", StackName=STACK)["Stacks"][0]["Parameters"]}
+    call(w.cfn, "update_stack", StackName=STACK, UsePreviousTemplate=True,
+         Capabilities=CAPS, ClientRequestToken="bbdc-upg-1-step5",
+         Parameters=w.params(BitbucketVersion="7.9.5", ClusterNodeMax="5"))
+    refused(w.cfn, "cancel_update_stack", "TokenAlreadyExistsException",
+            "A client request token already exists.", StackName=STACK,
+            ClientRequestToken="bbdc-upg-1-step5")
+    call(w.cfn, "cancel_update_stack", StackName=STACK,
+         ClientRequestToken="bbdc-cancel-1")
+    check(w.settled("bbdc-cancel-1") == "UPDATE_ROLLBACK_COMPLETE",
+          "the cancelled update rolls back")
+    ev = stack_events(w.cfn, "bbdc-cancel-1")
+    stack_level = [(e["ResourceStatus"], e.get("ResourceStatusReason")) for e in ev
+                   if e["LogicalResourceId"] == STACK]
+    check(stack_level[-1] == ("UPDATE_ROLLBACK_IN_PROGRESS", "User Initiated") and
+          stack_level[0][0] == "UPDATE_ROLLBACK_COMPLETE",
+          "the rollback's stack-level events: %s" % stack_level)
+    st = call(w.cfn, "describe_stacks", StackName=STACK)["Stacks"][0]
+    pv = {p["ParameterKey"]: p.get("ParameterValue") for p in st["Parameters"]}
+    grp = group_of(w)
+    check(st["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE" and
+          pv["BitbucketVersion"] == before["BitbucketVersion"] and
+          pv["ClusterNodeMax"] == "4" and
+          grp["MaxSize"] == 4 and grp["MinSize"] == grp["DesiredCapacity"] == 4,
+          "the previous values are back: %s %s" % (pv["BitbucketVersion"],
+                                                   grp["MaxSize"]))
+    refused(w.cfn, "cancel_update_stack", "ValidationError", "CancelUpdateStack "
+            "cannot be called from current stack status", StackName=STACK)
+
+
 # ---- Auto Scaling ----
 
 def test_asg(w):
@@ -648,11 +694,67 @@ def query_model_dir(tmp):
     return tmp
 
 
-def metric_query(qid, instance, stat="Average"):
+def metric_query(qid, instance, stat="Average", period=60, dim="InstanceId"):
     return {"Id": qid, "MetricStat": {"Metric": {
         "Namespace": "AWS/EC2", "MetricName": "CPUUtilization",
-        "Dimensions": [{"Name": "InstanceId", "Value": instance}]},
-        "Period": 60, "Stat": stat}}
+        "Dimensions": [{"Name": dim, "Value": instance}]},
+        "Period": period, "Stat": stat}}
+
+
+def stats(cw, start, end, period, statistics, dim, value, **kw):
+    return call(cw, "get_metric_statistics", Namespace="AWS/EC2",
+                MetricName="CPUUtilization", StartTime=start, EndTime=end,
+                Period=period, Statistics=statistics,
+                Dimensions=[{"Name": dim, "Value": value}], **kw).get("Datapoints", [])
+
+
+def test_cloudwatch_history(w, cw, label):
+    """A minute per member while it ran, over any window, in UTC minutes."""
+    m = w.members
+    now = int(time.time())
+    start, end = now - 900, now - 120		# entirely past: a stable answer
+    dp = stats(cw, start, end, 60, ["Average", "Maximum", "SampleCount"],
+               "InstanceId", m[2], ExtendedStatistics=["p99"])
+    ts = sorted(d["Timestamp"].timestamp() for d in dp)
+    check(12 <= len(dp) <= 14 and all(t % 60 == 0 for t in ts) and
+          ts == [ts[0] + 60 * i for i in range(len(ts))] and
+          ts[0] >= start - 60 and ts[-1] < end,
+          "%s: one datapoint a minute, on UTC minutes: %s" % (label, ts))
+    check(all(40 < d["Average"] < 60 and d["Maximum"] == d["Average"] and
+              d["SampleCount"] == 1 and d["Unit"] == "Percent" and
+              d["ExtendedStatistics"]["p99"] == d["Average"] for d in dp),
+          "%s: one sample each, in the alarms' OK band: %s" % (label, dp[:2]))
+    check([d["Timestamp"] for d in dp] != sorted(d["Timestamp"] for d in dp),
+          "%s: datapoints not in chronological order, as AWS warns" % label)
+    grp = stats(cw, start, end, 300, ["Average", "SampleCount", "Minimum",
+                                      "Maximum"], "AutoScalingGroupName", w.group)
+    check(len(grp) >= 2 and all(d["SampleCount"] >= 4 and d["Minimum"] <=
+                                d["Average"] <= d["Maximum"] for d in grp),
+          "%s: the group's five-minute datapoints: %s" % (label, grp[:1]))
+    check(stats(cw, now - 4 * 86400, now - 4 * 86400 + 3600, 60, ["Average"],
+                "AutoScalingGroupName", w.group) == [],
+          "%s: nothing before the instances ran (never 0 %%)" % label)
+    d = call(cw, "get_metric_data", StartTime=start, EndTime=end, MetricDataQueries=[
+        metric_query("cpu2", m[2]), metric_query("gone", "i-0123456789abcdef0")])
+    res = {r["Id"]: r for r in d.get("MetricDataResults", [])}
+    got = [t.timestamp() for t in res.get("cpu2", {}).get("Timestamps", [])]
+    check(got == sorted(ts, reverse=True) and len(res["cpu2"]["Values"]) == len(ts)
+          and res.get("gone", {}).get("Values") == [] and
+          all(r["StatusCode"] == "Complete" for r in res.values()),
+          "%s: GetMetricData, newest first: %s" % (label, got))
+    page = call(cw, "get_metric_data", StartTime=start, EndTime=end, MaxDatapoints=5,
+                ScanBy="TimestampAscending",
+                MetricDataQueries=[metric_query("cpu2", m[2])])
+    first = page.get("MetricDataResults", [{}])[0]
+    rest = call(cw, "get_metric_data", StartTime=start, EndTime=end, MaxDatapoints=5,
+                ScanBy="TimestampAscending", NextToken=page.get("NextToken", "x"),
+                MetricDataQueries=[metric_query("cpu2", m[2])])
+    second = rest.get("MetricDataResults", [{}])[0]
+    check(first.get("StatusCode") == "PartialData" and
+          [t.timestamp() for t in first.get("Timestamps", [])] == ts[:5] and
+          [t.timestamp() for t in second.get("Timestamps", [])] == ts[5:10],
+          "%s: MaxDatapoints pages: %s %s" % (label, first.get("StatusCode"),
+                                                 second.get("StatusCode")))
 
 
 def test_cloudwatch(w, cw, label, cli_env):
@@ -660,21 +762,7 @@ def test_cloudwatch(w, cw, label, cli_env):
     s, m = w.sim, w.members
     now = int(time.time())
     start, end = now - 600, now + 120
-    st = call(cw, "get_metric_statistics", Namespace="AWS/EC2",
-              MetricName="CPUUtilization", StartTime=start, EndTime=end, Period=60,
-              Statistics=["Average", "Maximum"],
-              Dimensions=[{"Name": "InstanceId", "Value": m[2]}])
-    dp = st.get("Datapoints", [])
-    check(len(dp) == 1 and 0 < dp[0]["Average"] <= 100 and dp[0]["Unit"] == "Percent"
-          and abs(dp[0]["Timestamp"].timestamp() - now) < 180,
-          "%s: one datapoint now: %s" % (label, dp))
-    d = call(cw, "get_metric_data", StartTime=start, EndTime=end, MetricDataQueries=[
-        metric_query("cpu2", m[2]), metric_query("gone", "i-0123456789abcdef0")])
-    res = {r["Id"]: r for r in d.get("MetricDataResults", [])}
-    check(len(res.get("cpu2", {}).get("Values", [])) == 1 and
-          res.get("gone", {}).get("Values") == [] and
-          all(r["StatusCode"] == "Complete" for r in res.values()),
-          "%s: GetMetricData: %s" % (label, res))
+    test_cloudwatch_history(w, cw, label)
     al = call(cw, "describe_alarms").get("MetricAlarms", [])
     check(sorted(a["AlarmName"].split("-")[1] for a in al) == ["CPUAlarmHigh",
                                                               "CPUAlarmLow"] and
@@ -684,6 +772,15 @@ def test_cloudwatch(w, cw, label, cli_env):
             "StartTime must not equal parameter EndTime.", Namespace="AWS/EC2",
             MetricName="CPUUtilization", StartTime=start, EndTime=start, Period=60,
             Statistics=["Average"])
+    refused(cw, "get_metric_statistics", "InvalidParameterValue", "The parameter "
+            "Period must be a multiple of 60.", Namespace="AWS/EC2",
+            MetricName="CPUUtilization", StartTime=start, EndTime=end, Period=90,
+            Statistics=["Average"])
+    refused(cw, "get_metric_statistics", "InvalidParameterCombination", "You have "
+            "requested up to 2880 datapoints, which exceeds the limit of 1440. You may "
+            "reduce the datapoints requested by increasing Period, or decreasing the "
+            "time range.", Namespace="AWS/EC2", MetricName="CPUUtilization",
+            StartTime=now - 2 * 86400, EndTime=now, Period=60, Statistics=["Average"])
     if not HAVE_CLI:
         return
     out = cli_ok(s, "cloudwatch", "describe-alarms", "--state-value", "OK",
@@ -695,12 +792,14 @@ def test_cloudwatch(w, cw, label, cli_env):
                  "--metric-name", "CPUUtilization", "--dimensions",
                  "Name=InstanceId,Value=%s" % m[2], "--start-time", str(start),
                  "--end-time", str(end), "--period", "60", "--statistics", "Average")
-    check(len(out.get("Datapoints", [])) == 1, "CLI GetMetricStatistics")
+    check(9 <= len(out.get("Datapoints", [])) <= 11, "CLI GetMetricStatistics: %d" %
+          len(out.get("Datapoints", [])))
     out = cli_ok(s, "cloudwatch", "get-metric-data", "--start-time", str(start),
                  "--end-time", str(end), "--metric-data-queries",
                  json.dumps([metric_query("cpu1", m[1], "Maximum")]))
-    check(out.get("MetricDataResults", [{}])[0].get("StatusCode") == "Complete",
-          "CLI GetMetricData")
+    r = out.get("MetricDataResults", [{}])[0]
+    check(r.get("StatusCode") == "Complete" and len(r.get("Values", [])) >= 9,
+          "CLI GetMetricData: %s" % r.get("StatusCode"))
 
 
 # ---- the Classic ELB ----
@@ -758,6 +857,195 @@ def test_elb(w):
             Instances=[{"InstanceId": "i-0123456789abcdef0"}])
 
 
+# ---- what preflight refuses, and the CPU alarms acting (a second bbsim) ----
+
+REFUSALS_INI = """[scenario]
+profile = fast
+seed = 11
+epoch = %d
+[cluster]
+standby = 1
+lifecycle_hooks = terminating
+instance_refresh = true
+health_check_type = ELB
+health_check_grace = 20s
+db_master = arn:aws:rds:us-east-1:123456789012:db:bitbucket-primary
+[timing]
+stack_update = 8s
+[faults]
+cpu_load = high
+[throttle]
+enabled = false
+"""
+
+
+def model_faults(sim, body):
+    """POST /_sim/faults {"model": body}: (status, answer)."""
+    req = urllib.request.Request(sim.url + "/_sim/faults", method="POST",
+                                 data=json.dumps({"model": body}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def get_faults(sim):
+    with urllib.request.urlopen(sim.url + "/_sim/faults", timeout=10) as r:
+        return json.loads(r.read())["model"]
+
+
+def check_scenario_refusals(w):
+    """Each refusal of aws-behaviours.md 15, set up by the scenario's keys."""
+    g = group_of(w)
+    life = {i["InstanceId"]: i["LifecycleState"] for i in g["Instances"]}
+    standby = [i for i, l in life.items() if l == "Standby"]
+    check(g["HealthCheckType"] == "ELB" and g["HealthCheckGracePeriod"] == 20 and
+          len(standby) == 1 and list(life.values()).count("InService") == 4 and
+          g["DesiredCapacity"] == 4, "the group: %s %s" % (g["HealthCheckType"], life))
+    asi = call(w.asg, "describe_auto_scaling_instances", InstanceIds=standby)
+    check([i["LifecycleState"] for i in asi.get("AutoScalingInstances", [])] ==
+          ["Standby"], "DescribeAutoScalingInstances: Standby")
+    h = call(w.elb, "describe_instance_health", LoadBalancerName=w.lb,
+             Instances=[{"InstanceId": standby[0]}])["InstanceStates"][0]
+    check(h["State"] == "OutOfService", "a Standby member is out of the ELB: %s" % h)
+    hooks = call(w.asg, "describe_lifecycle_hooks", AutoScalingGroupName=w.group)
+    hk = hooks.get("LifecycleHooks", [])
+    check(len(hk) == 1 and hk[0]["LifecycleTransition"] ==
+          "autoscaling:EC2_INSTANCE_TERMINATING" and hk[0]["HeartbeatTimeout"] == 3600
+          and hk[0]["DefaultResult"] == "CONTINUE", "the lifecycle hook: %s" % hk)
+    rf = call(w.asg, "describe_instance_refreshes", AutoScalingGroupName=w.group)
+    rf = rf.get("InstanceRefreshes", [])
+    check(len(rf) == 1 and rf[0]["Status"] == "InProgress" and
+          rf[0]["InstancesToUpdate"] == 4, "the instance refresh: %s" % rf)
+    st = call(w.cfn, "describe_stacks", StackName=STACK)["Stacks"][0]
+    pv = {p["ParameterKey"]: p.get("ParameterValue") for p in st["Parameters"]}
+    check(pv["DBMaster"] == "arn:aws:rds:us-east-1:123456789012:db:bitbucket-primary",
+          "standby mode: DBMaster %s" % pv["DBMaster"])
+    if HAVE_CLI:
+        out = cli_ok(w.sim, "autoscaling", "describe-lifecycle-hooks",
+                     "--auto-scaling-group-name", w.group)
+        check(out.get("LifecycleHooks", [{}])[0].get("LifecycleHookName") ==
+              "terminating-hook", "CLI DescribeLifecycleHooks")
+    return standby[0]
+
+
+def check_alarm_acts(w):
+    """Under load, in ALARM; inert while suspended; on resume, +1 at once."""
+    al = call(w.cw, "describe_alarms", StateValue="ALARM").get("MetricAlarms", [])
+    check(len(al) == 1 and "CPUAlarmHigh" in al[0]["AlarmName"] and
+          al[0]["StateReason"].startswith("Threshold Crossed: 5 out of the last 5 "
+                                          "datapoints ["),
+          "CPUAlarmHigh in ALARM: %s" % [(a["AlarmName"], a["StateReason"])
+                                         for a in al])
+    call(w.asg, "suspend_processes", AutoScalingGroupName=w.group,
+         ScalingProcesses=["AlarmNotification"])
+    call(w.cfn, "update_stack", StackName=STACK, UsePreviousTemplate=True,
+         Capabilities=CAPS, ClientRequestToken="sim2-max-5",
+         Parameters=w.params(ClusterNodeMax="5"))
+    check(w.settled("sim2-max-5") == "UPDATE_COMPLETE", "max raised to 5")
+    time.sleep(1.5)
+    g = group_of(w)
+    check(g["MaxSize"] == 5 and g["DesiredCapacity"] == 4,
+          "suspended: the alarm does nothing (%d)" % g["DesiredCapacity"])
+    call(w.asg, "resume_processes", AutoScalingGroupName=w.group,
+         ScalingProcesses=["AlarmNotification"])
+    g = group_of(w)
+    act = call(w.asg, "describe_scaling_activities", AutoScalingGroupName=w.group,
+               MaxRecords=1).get("Activities", [{}])[0]
+    cause = act.get("Cause", "")
+    check(g["DesiredCapacity"] == 5 and "a monitor alarm " in cause and
+          "CPUAlarmHigh" in cause and " in state ALARM triggered policy " in cause and
+          "ClusterNodeScaleUpPolicy" in cause and
+          "changing the desired capacity from 4 to 5." in cause,
+          "resumed: the policy acts at once: %d %r" % (g["DesiredCapacity"], cause))
+
+
+def check_cli_cancel(w):
+    if not HAVE_CLI:
+        return
+    call(w.cfn, "update_stack", StackName=STACK, UsePreviousTemplate=True,
+         Capabilities=CAPS, ClientRequestToken="sim2-version",
+         Parameters=w.params(BitbucketVersion="7.9.1"))
+    cli_ok(w.sim, "cloudformation", "cancel-update-stack", "--stack-name", STACK,
+           "--client-request-token", "sim2-cancel-1")
+    check(w.settled("sim2-cancel-1") == "UPDATE_ROLLBACK_COMPLETE",
+          "CLI cancel-update-stack rolls back")
+    cli_err(w.sim, "ValidationError", "CancelUpdateStack cannot be called from current "
+            "stack status", "cloudformation", "cancel-update-stack", "--stack-name",
+            STACK)
+
+
+def check_runtime_faults(w, standby):
+    """The same refusals as model faults, off and on again, all or nothing."""
+    s = w.sim
+    st, _ = model_faults(s, {"lifecycle_hooks": [], "instance_refresh": False,
+                             "health_check_type": "EC2", "health_check_grace": 0,
+                             "db_master": "", "new_instances_protected": True,
+                             "cpu_load": "normal"})
+    g = group_of(w)
+    rf = call(w.asg, "describe_instance_refreshes",
+              AutoScalingGroupName=w.group)["InstanceRefreshes"]
+    pv = {p["ParameterKey"]: p.get("ParameterValue") for p in call(
+        w.cfn, "describe_stacks", StackName=STACK)["Stacks"][0]["Parameters"]}
+    check(st == 200 and g["HealthCheckType"] == "EC2" and
+          g["HealthCheckGracePeriod"] == 0 and g["NewInstancesProtectedFromScaleIn"]
+          and call(w.asg, "describe_lifecycle_hooks", AutoScalingGroupName=w.group)
+          ["LifecycleHooks"] == [] and rf[0]["Status"] == "Cancelled" and
+          "EndTime" in rf[0] and pv["DBMaster"] == "", "faults off: %d %s" %
+          (st, rf))
+    st, _ = model_faults(s, {"lifecycle_hooks": ["launching", "terminating"],
+                             "instance_refresh": True, "cpu_load": 2})
+    hk = call(w.asg, "describe_lifecycle_hooks", AutoScalingGroupName=w.group)
+    rf2 = call(w.asg, "describe_instance_refreshes",
+               AutoScalingGroupName=w.group)["InstanceRefreshes"]
+    check(st == 200 and len(hk["LifecycleHooks"]) == 2 and
+          rf2[0]["Status"] == "InProgress" and
+          rf2[0]["InstanceRefreshId"] != rf[0]["InstanceRefreshId"],
+          "faults on again: %s" % rf2)
+    st, ans = model_faults(s, {"exit_standby": standby})
+    check(st == 400 and "above the group's max size (5)" in ans.get("error", ""),
+          "ExitStandby beyond max is refused: %d %s" % (st, ans))
+    member = [i["InstanceId"] for i in group_of(w)["Instances"]
+              if i["LifecycleState"] == "InService"][0]
+    st, _ = model_faults(s, {"standby": member})
+    time.sleep(0.6)		# the fast profile's consistency lag
+    life = {i["InstanceId"]: i["LifecycleState"] for i in group_of(w)["Instances"]}
+    faults = get_faults(s)
+    check(st == 200 and life[member] == "Standby" and
+          sorted(faults["standby"]) == sorted([standby, member]) and
+          faults["lifecycle_hooks"] == ["launching", "terminating"] and
+          faults["cpu_load"] == 2 and faults["instance_refresh"] is True,
+          "a member sent to Standby: %s %s" % (life.get(member), faults))
+    for bad, word in (({"cpu_load": "extreme"}, "cpu_load"),
+                      ({"health_check_type": "ELB"}, "cover node_boot"),
+                      ({"lifecycle_hooks": ["waiting"]}, "lifecycle_hooks"),
+                      ({"standby": "i-0123456789abcdef0"}, "standby"),
+                      ({"lifecycle_hooks": [], "cpu_load": -1}, "cpu_load")):
+        st, ans = model_faults(s, bad)
+        check(st == 400 and word in ans.get("error", ""), "refused %s: %d %s" %
+              (bad, st, ans))
+    check(get_faults(s)["lifecycle_hooks"] == ["launching", "terminating"],
+          "a refused POST changes nothing")
+
+
+def test_refusals_and_alarms(tmp):
+    print("== What preflight refuses; the CPU alarms acting")
+    path = os.path.join(tmp, "refusals.ini")
+    with open(path, "w") as f:
+        f.write(REFUSALS_INI % int(time.time()))
+    sim = Sim("--scenario", path)
+    try:
+        w = World(sim)
+        standby = check_scenario_refusals(w)
+        check_cli_cancel(w)
+        check_alarm_acts(w)
+        check_runtime_faults(w, standby)
+    finally:
+        sim.stop()
+
+
 def scenario(tmp):
     path = os.path.join(tmp, "e2e.ini")
     with open(path, "w") as f:
@@ -786,6 +1074,8 @@ def main():
         if HAVE_CLI:
             test_cfn_update(w)
             test_cfn_change_sets(w)
+        test_cfn_cancel(w)
+        if HAVE_CLI:
             test_asg(w)
             test_asg_terminate(w)
             test_ec2(w)
@@ -798,6 +1088,9 @@ def main():
             test_asg_terminate_botocore(w)
     finally:
         sim.stop()
+    try:
+        test_refusals_and_alarms(tmp)
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("%s in %.1f s" % ("FAILED (%d)" % len(failures) if failures else "ok",
                             time.monotonic() - t0))

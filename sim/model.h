@@ -283,8 +283,6 @@ size_t	sim_ec2_tags(const struct sim_model *, const struct sim_instance *,
  */
 int	sim_ec2_terminate(struct sim_model *, const char *const *ids, size_t n,
 	    int64_t now, struct sim_ec2_change *out, struct sim_err *);
-/* The former now-only CPU (sim/cloudwatch.c); superseded by sim_cpu_window. */
-double	sim_ec2_cpu(struct sim_model *, const struct sim_instance *, int64_t now);
 
 /* ---- Auto Scaling (sim/asg.c, sim/asg_activity.c, sim/asg_policy.c) ---- */
 

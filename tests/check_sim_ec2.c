@@ -240,22 +240,6 @@ START_TEST(addresses_never_reused)
 }
 END_TEST
 
-START_TEST(cpu_missing_while_booting)
-{
-	struct sim_model *m = model(5);
-	struct sim_ec2_change out[1];
-	struct sim_err e;
-	const char *ids[] = { member(m, 0)->id };
-	double cpu = sim_ec2_cpu(m, member(m, 1), 0);
-
-	ck_assert(cpu >= 0 && cpu <= 100);
-	ck_assert_int_eq(sim_ec2_terminate(m, ids, 1, 0, out, &e), 0);
-	sim_model_advance(m, m->p.asg_health_check + 1);
-	ck_assert_double_eq(sim_ec2_cpu(m, m->inst[m->ninst - 1], m->now), -1);
-	sim_model_free(m);
-}
-END_TEST
-
 /* One syntax check of instance ids for the whole simulator (sim_ec2_id_valid). */
 START_TEST(instance_id_syntax)
 {
@@ -288,7 +272,6 @@ sim_ec2_suite(void)
 	tcase_add_test(tc, terminate_kills_then_group_replaces);
 	tcase_add_test(tc, file_server_is_not_replaced);
 	tcase_add_test(tc, addresses_never_reused);
-	tcase_add_test(tc, cpu_missing_while_booting);
 	tcase_add_test(tc, instance_id_syntax);
 	suite_add_tcase(s, tc);
 	return s;

@@ -135,7 +135,7 @@ upgrade_json(struct sim *sim, const struct sim_report *rep, const struct sim_cpa
 	done = rep->upgrade_end >= 0 && s.ended != NULL &&
 	    sim_zdu_state(m) == SIM_ZDU_STABLE && m->stack[0]->op == NULL;
 	wall = (done ? s.settled : sim->now) - rep->upgrade_start;
-	return json_pack("{sb ss? ss ss? si sI sI so? so? so? s{si si si} s{si si sI}}",
+	return json_pack("{sb ss? ss ss? si sI sI so? so? so? s{si si si} s{si si sI sI}}",
 	    "completed", done, "outcome", s.ended, "from", rep->from,
 	    "to", rep->to[0] != '\0' ? rep->to : NULL, "original_nodes",
 	    rep->original_n, "started_ms", (json_int_t)rep->upgrade_start,
@@ -147,6 +147,7 @@ upgrade_json(struct sim *sim, const struct sim_report *rep, const struct sim_cpa
 	    "instances", "launched", s.launched, "terminated", s.terminated,
 	    "minimum", rep->original_n,
 	    "drains", "clean", rep->drains_clean, "forced", rep->drains_forced,
+	    "ms", (json_int_t)rep->drain_ms,
 	    "requests_cut_long", (json_int_t)rep->requests_cut_long);
 }
 

@@ -65,9 +65,9 @@ if u:
     print("  %s -> %s: %s, %.1f s of simulated time; lower bound %.1f s; ratio %.2f"
           % (u["from"], u["to"], u.get("outcome") or "not finished", u["wall_ms"] / 1e3,
              c["total_ms"] / 1e3, u.get("ratio_to_bound") or 0))
-    print("  instances launched %d, terminated %d; drains clean %d, forced %d"
-          % (u["instances"]["launched"], u["instances"]["terminated"],
-             u["drains"]["clean"], u["drains"]["forced"]))
+    print("  instances launched %d, terminated %d; drains clean %d, forced %d, "
+          "%.1f s in all" % (u["instances"]["launched"], u["instances"]["terminated"],
+             u["drains"]["clean"], u["drains"]["forced"], u["drains"]["ms"] / 1e3))
 print("  user requests: %d served, %d failed %s" % (q["served"], q["failed"],
       {k: v for k, v in q["failed_by_reason"].items() if v}))
 print("  API calls: %d (%d throttled)" % (r["api_calls"]["total"],

@@ -27,6 +27,7 @@ struct rinst {
 	int		 terminating;	/* lifecycle Terminating */
 	int		 term_called;
 	int		 out;		/* taken out of service, not yet gone */
+	int64_t		 drain_from;	/* when its draining began */
 };
 
 struct replay {
@@ -164,8 +165,10 @@ on_elb(struct replay *r, const struct sim_record *rec)
 		x->in_service = 1;
 	else if (strcmp(rec->a, "OutOfService") == 0)
 		x->in_service = 0;
-	else if (strcmp(rec->a, "draining") == 0)
+	else if (strcmp(rec->a, "draining") == 0) {
 		x->draining = x->out = 1;
+		x->drain_from = rec->t;
+	}
 	else if (strcmp(rec->a, "deregistered") == 0)
 		x->registered = x->draining = x->in_service = 0;
 }
@@ -214,6 +217,9 @@ on_state(struct replay *r, const struct sim_record *rec)
 		}
 		break;
 	case SIM_REC_DRAIN:
+		/* Time the traffic holds the upgrade, which the bound leaves out. */
+		if ((x = inst(r, rec->obj)) != NULL && x->draining)
+			r->rep->drain_ms += rec->t - x->drain_from;
 		if (strcmp(rec->a, "clean") == 0)
 			r->rep->drains_clean++;
 		else

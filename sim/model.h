@@ -825,6 +825,7 @@ struct sim_report {
 	int		 original_n;
 	char		 from[SIM_VERSION_MAX], to[SIM_VERSION_MAX];
 	int		 drains_clean, drains_forced;
+	int64_t		 drain_ms;	/* their durations, summed */
 	uint64_t	 requests_cut_long;	/* longer than the timeout, cut: reported */
 };
 

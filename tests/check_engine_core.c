@@ -1926,14 +1926,35 @@ START_TEST(protect_originals)
 	ck_assert(f->d.act.protect);
 	ck_assert_uint_eq(f->d.act.ntargets, 4);
 	apply_done(f);
-	expect_wait(f, ENGINE_WAIT_PROTECTION);		/* asked, not visible yet (10) */
+	/* Asked, not visible yet (10): the scale-out waits for it, not this step. */
+	expect_act(f, ENGINE_ACT_PHASE);
+	ck_assert_int_eq(f->d.next_phase, ENGINE_PH_SUSPEND);
+	free(f);
+}
+END_TEST
+
+static struct fixture *fx_created(void);
+
+/* The protection and the suspension asked for earlier must show before executing. */
+START_TEST(scale_out_waits_for_setup_shown)
+{
+	struct fixture *f = fx_created();
+
+	for (int i = 1; i <= 4; i++) {
+		oi(&f->o, i)->protected = false;
+		un(&f->u, i)->prot_req = ENGINE_PROT_ON;
+	}
+	expect_wait(f, ENGINE_WAIT_PROTECTION);
 	f->o.deadline_passed = true;
 	expect_halt(f, ENGINE_HALT_PROTECTION, "never showed");
 	f->o.deadline_passed = false;
 	for (int i = 1; i <= 4; i++)
 		oi(&f->o, i)->protected = true;
-	expect_act(f, ENGINE_ACT_PHASE);
-	ck_assert_int_eq(f->d.next_phase, ENGINE_PH_SUSPEND);
+	f->u.suspended_by_us = ENGINE_PROC_OURS;
+	f->o.asg.suspended = ENGINE_PROC_ALARM;
+	expect_wait(f, ENGINE_WAIT_PROCESSES);
+	f->o.asg.suspended = ENGINE_PROC_OURS;
+	expect_act(f, ENGINE_ACT_EXECUTE_CHANGESET);
 	free(f);
 }
 END_TEST
@@ -1948,9 +1969,7 @@ START_TEST(suspend_exactly_ours)
 	ck_assert_uint_eq(f->d.act.processes, ENGINE_PROC_ALARM | ENGINE_PROC_SCHEDULED);
 	apply_done(f);
 	ck_assert_uint_eq(f->u.suspended_by_us, ENGINE_PROC_ALARM | ENGINE_PROC_SCHEDULED);
-	expect_wait(f, ENGINE_WAIT_PROCESSES);
-	f->o.asg.suspended = ENGINE_PROC_OURS;
-	expect_act(f, ENGINE_ACT_PHASE);
+	expect_act(f, ENGINE_ACT_PHASE);	/* shown or not: the scale-out waits */
 	/* The guard never lets Launch, Terminate or an empty list (all) through. */
 	f->u.suspended_by_us = 0;
 	f->u.intent_pending = false;
@@ -2589,7 +2608,11 @@ START_TEST(retire_last_originals)
 	ck_assert_uint_eq(f->d.act.ntargets, 1);
 	expect_target(&f->d, 0, 4);
 	engine_apply(&f->u, &f->d, NULL);
-	expect_act(f, ENGINE_ACT_PROTECT);		/* the survivors first */
+	expect_act(f, ENGINE_ACT_DEREGISTER);		/* the drain first */
+	ck_assert_int_eq(f->d.act.purpose, ENGINE_PURPOSE_LEAVER);
+	apply_done(f);
+	oi(&f->o, 4)->elb = ENGINE_ELB_DRAINING;
+	expect_act(f, ENGINE_ACT_PROTECT);		/* the survivors, meanwhile */
 	ck_assert(f->d.act.protect);
 	ck_assert_uint_eq(f->d.act.ntargets, 4);
 	apply_done(f);
@@ -2603,11 +2626,7 @@ START_TEST(retire_last_originals)
 		oi(&f->o, i)->protected = true;
 	expect_wait(f, ENGINE_WAIT_PROTECTION);
 	oi(&f->o, 4)->protected = false;
-	expect_act(f, ENGINE_ACT_DEREGISTER);
-	ck_assert_int_eq(f->d.act.purpose, ENGINE_PURPOSE_LEAVER);
-	apply_done(f);
 	/* The counts go down while it drains: scale-in waits for the drain (18). */
-	oi(&f->o, 4)->elb = ENGINE_ELB_DRAINING;
 	expect_act(f, ENGINE_ACT_CREATE_CHANGESET);
 	ck_assert_str_eq(f->d.act.version, TO);
 	ck_assert_int_eq(f->d.act.min, 4);
@@ -3329,6 +3348,7 @@ engine_core_suite(void)
 	tcase_add_test(tc, record_originals);
 	tcase_add_test(tc, record_refuses_changed_cluster);
 	tcase_add_test(tc, protect_originals);
+	tcase_add_test(tc, scale_out_waits_for_setup_shown);
 	tcase_add_test(tc, suspend_exactly_ours);
 	tcase_add_test(tc, scale_out_change_set);
 	tcase_add_test(tc, changeset_verified_then_executed);

@@ -1,9 +1,9 @@
 /*
  * The third mechanism, remove nodes without replacement (behaviours 8-10), used by
  * step 7 (retire the last k), the literal order's final removal, and every reversal:
- * choose the leavers, protect the survivors from scale-in, unprotect and drain the
- * leavers, lower the counts through a stack change, and confirm that exactly the
- * leavers went, from the group and from /rest/zdu/cluster.
+ * choose the leavers, drain them, protect the survivors from scale-in and unprotect
+ * the leavers (while they drain), lower the counts through a stack change, and confirm
+ * that exactly the leavers went, from the group and from /rest/zdu/cluster.
  *
  * TerminateInstanceInAutoScalingGroup with a decrement is refused while desired = min
  * (always, in this stack), so the counts go down through the stack, and the group's
@@ -240,12 +240,16 @@ engine_phase_retire(struct engine_ctx *c)
 			    true);
 		return reregister(c, lv, nlv);
 	}
+	/*
+	 * The drain first: nothing scales in before the counts go down, so the
+	 * protection calls and their lag run while the leavers drain.
+	 */
 	nsv = collect(u, survivor, sv);
-	if ((r = engine_protection_ask(c, sv, nsv, true, STAY)) != ENGINE_NEXT ||
+	if ((r = drain_step(c, lv, nlv)) != ENGINE_NEXT ||
+	    (r = engine_protection_ask(c, sv, nsv, true, STAY)) != ENGINE_NEXT ||
 	    (r = engine_protection_ask(c, lv, nlv, false, LEAVE)) != ENGINE_NEXT ||
 	    (r = engine_protection(c, sv, nsv, true, STAY)) != ENGINE_NEXT ||
-	    (r = engine_protection(c, lv, nlv, false, LEAVE)) != ENGINE_NEXT ||
-	    (r = drain_step(c, lv, nlv)) != ENGINE_NEXT)
+	    (r = engine_protection(c, lv, nlv, false, LEAVE)) != ENGINE_NEXT)
 		return r;
 	if ((r = engine_stack_change(c, c->want, u->orig_min, u->orig_max, true)) !=
 	    ENGINE_NEXT)

@@ -77,8 +77,9 @@ engine_protection_ask(struct engine_ctx *c, const int *idx, size_t n, bool on,
 	return protection(c, idx, n, on, why, false);
 }
 
+/* wait: until AWS shows it; else only until it has been asked for. */
 static int
-protect_originals(struct engine_ctx *c)
+protect_originals(struct engine_ctx *c, bool wait)
 {
 	int idx[ENGINE_TRACKED_MAX];
 	size_t n = 0;
@@ -87,20 +88,23 @@ protect_originals(struct engine_ctx *c)
 		if (c->u->nodes[i].role == ENGINE_ROLE_ORIGINAL &&
 		    engine_alive(&c->u->nodes[i]))
 			idx[n++] = (int)i;
-	return engine_protection(c, idx, n, true, "the originals, so that a rolled-back "
-	    "stack change can never remove one");
+	return (wait ? engine_protection : engine_protection_ask)(c, idx, n, true,
+	    "the originals, so that a rolled-back stack change can never remove one");
 }
 
-/* Exactly AlarmNotification, AZRebalance, ScheduledActions, minus what was already. */
+/*
+ * Exactly AlarmNotification, AZRebalance, ScheduledActions, minus what was already;
+ * wait as for protect_originals().
+ */
 static int
-suspend(struct engine_ctx *c)
+suspend(struct engine_ctx *c, bool wait)
 {
 	const struct engine_upgrade *u = c->u;
 	unsigned want = ENGINE_PROC_OURS & ~u->suspended_before;
 	unsigned missing = want & ~c->o->asg.suspended;
 	char list[160], before[160];
 
-	if (missing == 0)
+	if (missing == 0 || ((missing & ~u->suspended_by_us) == 0 && !wait))
 		return ENGINE_NEXT;
 	if ((missing & ~u->suspended_by_us) == 0) {
 		engine_wait(c, ENGINE_WAIT_PROCESSES, "waiting for AWS to show the suspended "
@@ -183,9 +187,18 @@ scale_out(struct engine_ctx *c)
 	const struct engine_upgrade *u = c->u;
 	int off, excess, r;
 
-	if (!engine_reversing(u))
+	/*
+	 * Protection and suspension were only asked for (their lag runs while the
+	 * change set is made): AWS must show both before the change runs.
+	 */
+	if (!engine_reversing(u)) {
+		if (u->stack.step == ENGINE_SC_CREATED &&
+		    ((r = protect_originals(c, true)) != ENGINE_NEXT ||
+		    (r = suspend(c, true)) != ENGINE_NEXT))
+			return r;
 		return engine_stack_change(c, u->to, u->orig_min + u->surge,
 		    u->orig_max + u->surge, false);
+	}
 	/* A change under way finishes: new nodes arriving must not change the plan. */
 	if (u->stack.step != ENGINE_SC_IDLE)
 		return engine_stack_change(c, u->stack.version, u->stack.min, u->stack.max,
@@ -237,9 +250,9 @@ engine_phase_setup(struct engine_ctx *c)
 {
 	switch (c->u->phase) {
 	case ENGINE_PH_PROTECT:
-		return protect_originals(c);
+		return protect_originals(c, false);
 	case ENGINE_PH_SUSPEND:
-		return suspend(c);
+		return suspend(c, false);
 	case ENGINE_PH_SCALE_OUT:
 		return scale_out(c);
 	default:

@@ -782,6 +782,24 @@ START_TEST(nested_layout)
 }
 END_TEST
 
+/*
+ * Half the EC2 calls throttled: reads that fail after their retries are reported (an
+ * event) and waited out, never a halt. The report of a failed read once used the
+ * observation after the loop had taken it from the result: a NULL dereference.
+ */
+START_TEST(throttled_reads)
+{
+	int64_t id;
+
+	post_admin("/_sim/faults", "{\"rules\": "
+	    "[{\"service\": \"ec2\", \"error_rate\": 0.5}]}");
+	id = start();
+	expect_done("throttled", id);
+	check_report("throttled");
+	finish();
+}
+END_TEST
+
 Suite *
 engine_shell_suite(void)
 {
@@ -797,6 +815,7 @@ engine_shell_suite(void)
 	tcase_add_test(tc, persist_roundtrip);
 	tcase_add_test(tc, cancel_during_surge);
 	tcase_add_test(tc, rollback_after_one);
+	tcase_add_test(tc, throttled_reads);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("nested");
 	tcase_add_checked_fixture(tc, setup_nested, teardown);

@@ -142,7 +142,8 @@ upgrade_json(struct sim *sim, const struct sim_report *rep, const struct sim_cpa
 	    "wall_ms", (json_int_t)wall,
 	    "ended_ms", rep->upgrade_end >= 0 ? json_integer(rep->upgrade_end) : NULL,
 	    "settled_ms", done ? json_integer(s.settled) : NULL,
-	    "ratio_to_bound", done && c->total > 0 ?
+	    /* The bound is the forward upgrade's: a cancel or rollback has none. */
+	    "ratio_to_bound", done && c->total > 0 && strcmp(s.ended, "approve") == 0 ?
 	    json_real((double)wall / (double)c->total) : NULL,
 	    "instances", "launched", s.launched, "terminated", s.terminated,
 	    "minimum", rep->original_n,

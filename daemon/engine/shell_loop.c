@@ -150,13 +150,18 @@ poll_delay(struct shell_run *r, enum engine_wait w)
 	return fast < 1000 ? (base < 1000 ? base : 1000) : fast;
 }
 
-/* Jittered exponential backoff after transient failures; not charged to deadlines. */
+/*
+ * Jittered exponential backoff after transient failures; not charged to deadlines.
+ * It grows to 16 polls at most (and never beyond a minute): slowing down enough for
+ * AWS to recover, without leaving a fast-polling upgrade idle for long.
+ */
 static uint64_t
 backoff(struct shell_run *r)
 {
-	uint64_t base = engine_poll_ms(r->sh), cap = base > BACKOFF_MAX_MS ? base :
-	    BACKOFF_MAX_MS, d = base;
+	uint64_t base = engine_poll_ms(r->sh), cap = 16 * base, d = base;
 
+	if (cap > BACKOFF_MAX_MS)
+		cap = base > BACKOFF_MAX_MS ? base : BACKOFF_MAX_MS;
 	for (int i = 1; i < r->failures && d < cap; i++)
 		d *= 2;
 	if (d > cap)

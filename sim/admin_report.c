@@ -165,7 +165,7 @@ sim_admin_report_json(struct sim *sim)
 	for (i = 0; inv != NULL && i < 7; i++)
 		json_array_append_new(inv, invariant_json(m, &rep.inv[i]));
 	n = rep.upgrade_start >= 0 && rep.original_n > 0 ? rep.original_n : m->p.nodes;
-	k = m->p.surge;
+	k = rep.surge;		/* the upgrade's own, once its scale-out shows it */
 	sim_critical_path(&m->p, n, k, &c);
 	return json_pack("{sI sb so so so so so sI}", "time_ms", (json_int_t)sim->now,
 	    "ok", rep.ok, "invariants", inv, "upgrade", upgrade_json(sim, &rep, &c),

@@ -36,6 +36,7 @@ struct replay {
 	struct rinst	*in;
 	size_t		 n;
 	int		 min, max, desired, min0, max0, desired0;
+	int		 min_peak;	/* the highest min during the upgrade */
 	unsigned	 procs, procs0;
 	int		 new_prot;
 	int		 window, ended, approved, cancelled, stable;
@@ -206,6 +207,8 @@ on_state(struct replay *r, const struct sim_record *rec)
 	case SIM_REC_CAPACITY:
 		sscanf(rec->a, "min=%d max=%d", &r->min, &r->max);
 		r->desired = (int)rec->n;
+		if (r->window && r->min > r->min_peak)
+			r->min_peak = r->min;
 		break;
 	case SIM_REC_PROCESSES:
 		r->procs = (unsigned)rec->n;
@@ -235,7 +238,7 @@ on_zdu_start(struct replay *r)
 {
 	r->window = 1;
 	r->ended = r->approved = r->cancelled = r->stable = 0;
-	r->min0 = r->min;
+	r->min0 = r->min_peak = r->min;
 	r->max0 = r->max;
 	r->desired0 = r->desired;
 	r->procs0 = r->procs;
@@ -406,11 +409,21 @@ track(struct replay *r, long idx)
 	r->out_prev = o;
 }
 
+/*
+ * The surge k that I2 allows: what the upgrade's scale-out added to min, as the
+ * daemon's configuration is not bbsim's to know; the scenario's until then.
+ */
+static int
+surge(const struct replay *r)
+{
+	return r->min_peak > r->min0 ? r->min_peak - r->min0 : r->m->p.surge;
+}
+
 /* I1 and I2 after each instant of the upgrade. */
 static void
 end_of_step(struct replay *r)
 {
-	int s, o, k = r->m->p.surge;
+	int s, o, k = surge(r);
 
 	if (!r->window)
 		return;
@@ -512,6 +525,7 @@ sim_report(struct sim_model *m, int64_t now, struct sim_report *rep)
 		track(&r, (long)i);
 	}
 	end_of_step(&r);
+	rep->surge = surge(&r);
 	if (rep->upgrade_start < 0)
 		rep->inv[0].judged = rep->inv[1].judged = rep->inv[5].judged = 0;
 	else

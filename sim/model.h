@@ -422,6 +422,8 @@ void	sim_cpu_window(const struct sim_model *, const struct sim_instance *,
 	    int64_t from, int64_t to, int64_t now, struct sim_cpu_stats *);
 /* The start of the CloudWatch minute (a UTC minute) that holds t. */
 int64_t	sim_cpu_minute(const struct sim_model *, int64_t t);
+/* The start of the period of g ms, counted from UTC's midnight, that holds t. */
+int64_t	sim_cpu_grid_floor(const struct sim_model *, int64_t t, int64_t g);
 /* The load multiplier in force at t. */
 double	sim_cpu_load(const struct sim_model *, int64_t t);
 /* A new load from now on (a fault): "normal" 1, "high" 1.5, "low" 0.5, or 0..10. */
@@ -823,6 +825,7 @@ struct sim_report {
 	int64_t		 upgrade_start;	/* ZDU start; -1 if none */
 	int64_t		 upgrade_end;	/* approve or cancel; -1 if none */
 	int		 original_n;
+	int		 surge;		/* k: what the scale-out added to min */
 	char		 from[SIM_VERSION_MAX], to[SIM_VERSION_MAX];
 	int		 drains_clean, drains_forced;
 	int64_t		 drain_ms;	/* their durations, summed */

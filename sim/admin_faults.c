@@ -393,7 +393,9 @@ sim_admin_terminate(struct sim *sim, const struct sim_req *req, struct sim_resp 
 		return;
 	}
 	memset(&e, 0, sizeof(e));
-	if (sim_ec2_terminate(sim->model, &id, 1, sim->now, out, &e) == -1) {
+	/* The console calls TerminateInstances too: recorded as the operator's. */
+	if (sim_ec2_terminate_by(sim->model, &id, 1, sim->now, "operator", out,
+	    &e) == -1) {
 		sim_resp_json(resp, e.status, json_pack("{ss ss}", "error", e.message,
 		    "code", e.code));
 		json_decref(j);

@@ -244,6 +244,14 @@ int
 sim_ec2_terminate(struct sim_model *m, const char *const *ids, size_t n, int64_t now,
     struct sim_ec2_change *out, struct sim_err *err)
 {
+	return sim_ec2_terminate_by(m, ids, n, now, NULL, out, err);
+}
+
+/* who: NULL for an API client, or a name the history records (the operator's hand). */
+int
+sim_ec2_terminate_by(struct sim_model *m, const char *const *ids, size_t n, int64_t now,
+    const char *who, struct sim_ec2_change *out, struct sim_err *err)
+{
 	sim_model_advance(m, now);
 	for (size_t i = 0; i < n; i++)
 		if (!sim_ec2_id_valid(ids[i])) {
@@ -259,7 +267,7 @@ sim_ec2_terminate(struct sim_model *m, const char *const *ids, size_t n, int64_t
 	for (size_t i = 0; i < n; i++) {
 		struct sim_instance *in = sim_ec2_find(m, ids[i]);
 
-		sim_call(m, "TerminateInstances", in->id, NULL, NULL);
+		sim_call(m, "TerminateInstances", in->id, who, NULL);
 		out[i].inst = in;
 		out[i].prev = in->state;
 		ec2_kill(m, in);

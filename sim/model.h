@@ -283,6 +283,8 @@ size_t	sim_ec2_tags(const struct sim_model *, const struct sim_instance *,
  */
 int	sim_ec2_terminate(struct sim_model *, const char *const *ids, size_t n,
 	    int64_t now, struct sim_ec2_change *out, struct sim_err *);
+int	sim_ec2_terminate_by(struct sim_model *, const char *const *ids, size_t n,
+	    int64_t now, const char *who, struct sim_ec2_change *, struct sim_err *);
 
 /* ---- Auto Scaling (sim/asg.c, sim/asg_activity.c, sim/asg_policy.c) ---- */
 

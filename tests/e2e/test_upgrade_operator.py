@@ -145,7 +145,8 @@ def operator_judged(t, c, victim, halted=False):
     invariants violated by the operator, with their reasons."""
     h = c.history()
     kill = [i for i, r in enumerate(h) if r["kind"] == "call" and
-            r["a"] == "TerminateInstances" and r["obj"] == victim]
+            r["a"] == "TerminateInstances" and r["obj"] == victim and
+            r.get("b") == "operator"]
     after = [r for r in daemon_calls(h[kill[0] + 1:] if kill else h)
              if r["obj"] == victim]
     t.check(kill, "bbsim did not record the operator's termination")

@@ -2649,6 +2649,22 @@ START_TEST(retire_last_originals)
 }
 END_TEST
 
+/* A draining leaver may go by scale-in once the counts go down, not before. */
+START_TEST(retire_draining_leaver_gone_early)
+{
+	struct fixture *f = fx_retire(false);
+
+	un(&f->u, 4)->purpose = ENGINE_PURPOSE_LEAVER;
+	un(&f->u, 4)->step = ENGINE_STEP_DRAINING;
+	oi(&f->o, 4)->elb = ENGINE_ELB_DRAINING;
+	oi(&f->o, 4)->lifecycle = ENGINE_LC_TERMINATING;
+	expect_halt(f, ENGINE_HALT_FOREIGN, "i-0004");
+	f->u.stack.step = ENGINE_SC_EXECUTING;		/* the counts are going down */
+	ck_assert_int_ne(decide(f), ENGINE_HALT);
+	free(f);
+}
+END_TEST
+
 START_TEST(retire_confirms_exactly_the_leavers)
 {
 	struct fixture *f = fx_retire(false);
@@ -3366,6 +3382,7 @@ engine_core_suite(void)
 	tcase_add_test(tc, replace_termination_followed_by_activity);
 	tcase_add_test(tc, replace_replacement_adopted_and_ready);
 	tcase_add_test(tc, retire_last_originals);
+	tcase_add_test(tc, retire_draining_leaver_gone_early);
 	tcase_add_test(tc, retire_confirms_exactly_the_leavers);
 	tcase_add_test(tc, retire_literal_least_busy);
 	tcase_add_test(tc, finalize_two_polls);

@@ -74,9 +74,12 @@ check_vanished(struct engine_ctx *c)
 
 		if (!engine_alive(n))
 			continue;
-		/* A deregistered leaver goes by scale-in: that is the point of draining it. */
+		/*
+		 * A deregistered leaver goes by scale-in: that is the point of draining
+		 * it; while it drains, only once the counts are going down.
+		 */
 		if (n->purpose == ENGINE_PURPOSE_LEAVER && (n->step == ENGINE_STEP_DRAINED ||
-		    n->step == ENGINE_STEP_DRAINING))
+		    (n->step == ENGINE_STEP_DRAINING && engine_removal_committed(u))))
 			continue;
 		/* Our update rolling back scales in by AWS's choice; the originals are protected. */
 		if (n->role != ENGINE_ROLE_ORIGINAL && u->stack.step == ENGINE_SC_EXECUTING &&

@@ -7,7 +7,9 @@
  * curl_multi_assign(), which its manual allows there).
  *
  * Must never: turn TLS verification off, follow a redirect, send plain HTTP anywhere but
- * loopback and the metadata service, or let a credential reach a log line.
+ * loopback and the metadata service, or let a credential reach a log line. The rules
+ * for the last two (which URL and peer a call may use, what a trace line may show)
+ * are in http_policy.c.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,24 +24,10 @@
 
 #include "common/log.h"
 #include "daemon/http.h"
+#include "daemon/http_int.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
-
-/* Link-local credential services, plain http by design: EC2 instance metadata, ECS
- * container credentials, EKS Pod Identity. */
-static const char *const metadata_v4[] = { "169.254.169.254", "169.254.170.2",
-    "169.254.170.23" };
-static const char *const metadata_v6[] = { "fd00:ec2::254", "fd00:ec2::23" };
-#define REDACTED	"<redacted>"
 #define MAX_IN_LIMIT	(SIZE_MAX / 4)	/* buffer arithmetic never overflows */
 #define TRACE_LINE	1024		/* longer trace lines are cut */
-
-/* Where a plain-http call may go; PLAIN_NO is https (or, for a URL, "nowhere"). */
-enum plain {
-	PLAIN_NO,
-	PLAIN_LOOPBACK,
-	PLAIN_METADATA
-};
 
 enum call_state {
 	CALL_ACTIVE,		/* in the multi handle */
@@ -52,15 +40,6 @@ enum { HDR_DATE, HDR_AMZN_ID, HDR_AMZ_ID, HDR_CTYPE, HDR_RETRY, HDR_LOCATION, NH
 static const char *const hdr_names[NHDR] = {
 	"Date", "x-amzn-RequestId", "x-amz-request-id", "Content-Type", "Retry-After",
 	"Location"
-};
-
-static const char *const secret_headers[] = {
-	"Authorization", "Proxy-Authorization", "X-Amz-Security-Token",
-	"X-aws-ec2-metadata-token", "Cookie", "Set-Cookie"
-};
-/* A presigned URL carries its credentials in the query string. */
-static const char *const secret_params[] = {
-	"X-Amz-Security-Token", "X-Amz-Signature", "X-Amz-Credential"
 };
 
 static const char *const error_names[HTTP_ERR_COUNT] = {
@@ -89,7 +68,7 @@ struct http_call {
 	void		*arg;
 	CURL		*easy;
 	CURLU		*url;		/* what we checked is what curl uses */
-	enum plain	 plain;
+	enum http_plain	 plain;
 	struct curl_slist *headers;
 	char		*body;
 	size_t		 body_len;
@@ -137,253 +116,6 @@ void
 http_get_stats(struct http_stats *st)
 {
 	*st = http.stats;
-}
-
-/* ---- Redaction (pure) ---- */
-
-struct outbuf {
-	char	*p;
-	size_t	 left;		/* including the NUL */
-	bool	 cut;
-};
-
-static void
-out_put(struct outbuf *o, const char *s, size_t n)
-{
-	if (n >= o->left) {
-		n = o->left - 1;
-		o->cut = true;
-	}
-	memcpy(o->p, s, n);
-	o->p += n;
-	o->left -= n;
-	*o->p = '\0';
-}
-
-/* Length of "Name:" if line is a credential header (any case, blanks before ':'). */
-static size_t
-secret_header(const char *line, size_t len)
-{
-	for (size_t i = 0; i < nitems(secret_headers); i++) {
-		size_t n = strlen(secret_headers[i]), j = n;
-
-		if (len < n || strncasecmp(line, secret_headers[i], n) != 0)
-			continue;
-		while (j < len && (line[j] == ' ' || line[j] == '\t'))
-			j++;
-		if (j < len && line[j] == ':')
-			return j + 1;
-	}
-	return 0;
-}
-
-/* Length of "name=" if s starts a credential query parameter. */
-static size_t
-secret_param(const char *s, size_t len)
-{
-	for (size_t i = 0; i < nitems(secret_params); i++) {
-		size_t n = strlen(secret_params[i]);
-
-		if (len > n && strncasecmp(s, secret_params[i], n) == 0 && s[n] == '=')
-			return n + 1;
-	}
-	return 0;
-}
-
-/* Copies line[0..len) with the values of credential query parameters redacted. */
-static void
-redact_params(struct outbuf *o, const char *line, size_t len)
-{
-	size_t i = 0, from = 0, n;
-
-	while (i < len) {
-		if ((line[i] != '?' && line[i] != '&') ||
-		    (n = secret_param(line + i + 1, len - i - 1)) == 0) {
-			i++;
-			continue;
-		}
-		out_put(o, line + from, i + 1 + n - from);
-		out_put(o, REDACTED, strlen(REDACTED));
-		i += 1 + n;
-		while (i < len && strchr("& #", line[i]) == NULL)
-			i++;
-		from = i;
-	}
-	out_put(o, line + from, len - from);
-}
-
-int
-http_redact_header(const char *line, char *out, size_t outsz)
-{
-	struct outbuf o = { out, outsz, false };
-	size_t len, n;
-
-	if (out == NULL || outsz == 0)
-		return -1;
-	*out = '\0';
-	if (line == NULL)
-		return -1;
-	len = strcspn(line, "\r\n");
-	if (len > 0 && (line[0] == ' ' || line[0] == '\t')) {
-		/* A folded continuation: it may continue a credential header. */
-		out_put(&o, " " REDACTED, strlen(" " REDACTED));
-	} else if ((n = secret_header(line, len)) > 0) {
-		out_put(&o, line, n);
-		out_put(&o, " " REDACTED, strlen(" " REDACTED));
-	} else
-		redact_params(&o, line, len);
-	return o.cut ? -1 : 0;
-}
-
-/* ---- URL and address policy (pure) ---- */
-
-static enum plain
-addr_kind(int family, const void *addr)
-{
-	const struct in6_addr *a6 = addr;
-	const struct in_addr *a4 = addr;
-	struct in6_addr m6;
-	struct in_addr m4;
-
-	if (family == AF_INET) {
-		if ((ntohl(a4->s_addr) >> 24) == 127)
-			return PLAIN_LOOPBACK;
-		for (size_t i = 0; i < nitems(metadata_v4); i++)
-			if (inet_pton(AF_INET, metadata_v4[i], &m4) == 1 &&
-			    a4->s_addr == m4.s_addr)
-				return PLAIN_METADATA;
-		return PLAIN_NO;
-	}
-	if (family != AF_INET6)
-		return PLAIN_NO;
-	if (IN6_IS_ADDR_LOOPBACK(a6) || (IN6_IS_ADDR_V4MAPPED(a6) && a6->s6_addr[12] == 127))
-		return PLAIN_LOOPBACK;
-	for (size_t i = 0; i < nitems(metadata_v6); i++)
-		if (inet_pton(AF_INET6, metadata_v6[i], &m6) == 1 &&
-		    memcmp(a6, &m6, sizeof(m6)) == 0)
-			return PLAIN_METADATA;
-	return PLAIN_NO;
-}
-
-static enum plain
-sockaddr_kind(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return addr_kind(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr);
-	if (sa->sa_family == AF_INET6)
-		return addr_kind(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr);
-	return PLAIN_NO;
-}
-
-/* Where plain http to host (as curl's URL parser gives it) may go. */
-static enum plain
-host_kind(const char *host)
-{
-	struct in6_addr a6;
-	struct in_addr a4;
-	char buf[INET6_ADDRSTRLEN];
-	size_t n = strlen(host);
-
-	if (strcasecmp(host, "localhost") == 0)
-		return PLAIN_LOOPBACK;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return addr_kind(AF_INET, &a4);
-	if (n < 3 || n - 2 >= sizeof(buf) || host[0] != '[' || host[n - 1] != ']')
-		return PLAIN_NO;
-	memcpy(buf, host + 1, n - 2);
-	buf[n - 2] = '\0';
-	if (inet_pton(AF_INET6, buf, &a6) != 1)
-		return PLAIN_NO;
-	return addr_kind(AF_INET6, &a6);
-}
-
-static enum http_error
-scheme_check(CURLU *u, const char *scheme, enum plain *plain, char *why, size_t whylen)
-{
-	char *host = NULL, *zone = NULL;
-	enum http_error e = HTTP_ERR_NONE;
-
-	*plain = PLAIN_NO;
-	if (strcmp(scheme, "https") == 0)
-		return HTTP_ERR_NONE;
-	if (strcmp(scheme, "http") != 0) {
-		snprintf(why, whylen, "%s:// URLs are refused: only https (and http to "
-		    "loopback) are allowed", scheme);
-		return HTTP_ERR_POLICY;
-	}
-	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		snprintf(why, whylen, "bad URL: no host");
-		return HTTP_ERR_INVALID;
-	}
-	/* A zone id would let a literal mean an interface other than loopback. */
-	if (curl_url_get(u, CURLUPART_ZONEID, &zone, 0) == CURLUE_OK ||
-	    (*plain = host_kind(host)) == PLAIN_NO) {
-		*plain = PLAIN_NO;
-		snprintf(why, whylen, "plain HTTP to %.100s refused: plain HTTP is only "
-		    "allowed to loopback (127.0.0.0/8, ::1, localhost) and the instance "
-		    "metadata service; use https://", host);
-		e = HTTP_ERR_POLICY;
-	}
-	curl_free(zone);
-	curl_free(host);
-	return e;
-}
-
-/* Parses and checks url; on success *up is what curl will use, unchanged. */
-static enum http_error
-url_check(const char *url, CURLU **up, enum plain *plain, char *why, size_t whylen)
-{
-	enum http_error e;
-	char *scheme = NULL;
-	CURLUcode rc;
-	CURLU *u;
-
-	*up = NULL;
-	*plain = PLAIN_NO;
-	if (url == NULL || *url == '\0') {
-		snprintf(why, whylen, "no URL");
-		return HTTP_ERR_INVALID;
-	}
-	if ((u = curl_url()) == NULL)
-		fatal("curl_url");
-	if ((rc = curl_url_set(u, CURLUPART_URL, url, 0)) != CURLUE_OK ||
-	    (rc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0)) != CURLUE_OK) {
-		snprintf(why, whylen, "bad URL: %s", curl_url_strerror(rc));
-		e = HTTP_ERR_INVALID;
-	} else
-		e = scheme_check(u, scheme, plain, why, whylen);
-	curl_free(scheme);
-	if (e == HTTP_ERR_NONE)
-		*up = u;
-	else
-		curl_url_cleanup(u);
-	return e;
-}
-
-enum http_error
-http_url_policy(const char *url, char *why, size_t whylen)
-{
-	enum http_error e;
-	enum plain plain;
-	CURLU *u;
-
-	if ((e = url_check(url, &u, &plain, why, whylen)) == HTTP_ERR_NONE)
-		snprintf(why, whylen, "allowed");
-	curl_url_cleanup(u);
-	return e;
-}
-
-bool
-http_plain_peer_allowed(const char *url, const struct sockaddr *peer)
-{
-	enum plain plain;
-	char why[256];
-	CURLU *u;
-
-	if (url_check(url, &u, &plain, why, sizeof(why)) != HTTP_ERR_NONE)
-		return false;
-	curl_url_cleanup(u);
-	return plain != PLAIN_NO && peer != NULL && sockaddr_kind(peer) == plain;
 }
 
 /* ---- Calls: queue and deliver ---- */
@@ -690,7 +422,7 @@ opensocket_cb(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
 	char ip[INET6_ADDRSTRLEN] = "?";
 	curl_socket_t fd;
 
-	if (c->plain != PLAIN_NO && sockaddr_kind(&a->addr) != c->plain) {
+	if (c->plain != HTTP_PLAIN_NO && http_sockaddr_kind(&a->addr) != c->plain) {
 		if (a->family == AF_INET)
 			inet_ntop(AF_INET, &((struct sockaddr_in *)&a->addr)->sin_addr,
 			    ip, sizeof(ip));
@@ -700,7 +432,7 @@ opensocket_cb(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
 		c->refused = true;
 		snprintf(c->msg, sizeof(c->msg), "plain HTTP refused: the host resolved "
 		    "to %s, which is not %s; use https://", ip,
-		    c->plain == PLAIN_METADATA ? "the metadata service" : "loopback");
+		    c->plain == HTTP_PLAIN_METADATA ? "the metadata service" : "loopback");
 		return CURL_SOCKET_BAD;
 	}
 	if ((fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol)) != -1)
@@ -953,7 +685,7 @@ call_prepare(struct http_call *c, const struct http_req *req, const char *method
 {
 	enum http_error e;
 
-	if ((e = url_check(req->url, &c->url, &c->plain, c->msg,
+	if ((e = http_url_check(req->url, &c->url, &c->plain, c->msg,
 	    sizeof(c->msg))) != HTTP_ERR_NONE)
 		return e;
 	if (!method_ok(method) || (req->body == NULL && req->body_len > 0) ||
@@ -995,7 +727,7 @@ easy_safety(CURL *e, struct http_call *c)
 	bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, c) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
 	/* Plain http never leaves the host (or goes to IMDS): no proxy for it. */
-	if (c->plain != PLAIN_NO)
+	if (c->plain != HTTP_PLAIN_NO)
 		bad |= curl_easy_setopt(e, CURLOPT_NOPROXY, "*") != CURLE_OK;
 	return bad ? -1 : 0;
 }

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "sim/auth.h"
+#include "sim/faults.h"
 #include "sim/model.h"
 #include "sim/server.h"
 #include "sim/sim.h"

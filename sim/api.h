@@ -1,7 +1,8 @@
 /*
  * The AWS operations bbsim answers beyond STS: CloudFormation, Auto Scaling, EC2,
  * CloudWatch (Query and JSON 1.0) and the Classic ELB, one file per service
- * (sim/api_<service>.c). Each operation is a thin handler: it reads its parameters
+ * (sim/api_<service>.c; CloudWatch's is split in api_cloudwatch*.c, which share
+ * api_cloudwatch_int.h). Each operation is a thin handler: it reads its parameters
  * strictly, calls the model once at the request's virtual time (sim->now, already
  * ticked by sim_route), and writes AWS's answer, element names and order as in
  * botocore's model of the output shape, or the model's error in the call's envelope.

@@ -2,8 +2,8 @@
  * The AWS front door of bbsim: who may call (long-term and temporary credentials),
  * whether a request is authentic (SigV4, through common/sigv4.h, with AWS's own answers
  * to every failure), which operation it names (the credential scope's service, then
- * Action and Version, or X-Amz-Target for JSON 1.0), and the fault rules every front
- * door consults around an operation. Operations themselves live with their service
+ * Action and Version, or X-Amz-Target for JSON 1.0); around each operation it
+ * consults the fault rules (faults.h). Operations themselves live with their service
  * (sts.c, the model).
  */
 #ifndef BB_SIM_AUTH_H
@@ -136,6 +136,8 @@ struct sim_aws_service {
 int	sim_aws_register(const char *name, const char *version,
 	    const struct sim_op *ops, size_t nops);
 const struct sim_aws_service *sim_aws_service(const char *name, const char *version);
+/* Yes if any version of the service has it, or none has operations (unit tests). */
+int	sim_aws_has_action(const char *service, const char *action);
 
 /* One authenticated call, as an operation sees it. */
 struct sim_aws_call {
@@ -171,84 +173,5 @@ int	sim_call_json(struct sim_aws_call *, json_t *);
 
 /* Answers one AWS request (POST /, GET /?...) completely. */
 void	sim_aws_handle(struct sim *, const struct sim_req *, struct sim_resp *);
-
-/* ---- fault rules: consulted by each front door (AWS here, Bitbucket) ---- */
-
-#define SIM_MAX_FAULTS		64
-#define SIM_FAULT_COUNT_MAX	1000000
-
-/* The AWS errors a rule may send (fault_errors[] in auth.c names them). */
-enum sim_fault_error {
-	SIM_FAULT_THROTTLING,		/* RequestLimitExceeded on EC2 */
-	SIM_FAULT_REQUEST_LIMIT,	/* EC2 only */
-	SIM_FAULT_CONTENTION,		/* ResourceContention: Auto Scaling only */
-	SIM_FAULT_SCALING,		/* ScalingActivityInProgress: ditto */
-	SIM_FAULT_UNAVAILABLE,		/* ServiceUnavailable */
-	SIM_FAULT_INTERNAL		/* InternalFailure */
-};
-
-enum sim_fault_when {
-	SIM_FAULT_BEFORE,		/* the operation does not run */
-	SIM_FAULT_AFTER			/* it runs, then its answer is lost */
-};
-
-struct sim_fault_rule {
-	char			 service[SIGV4_SCOPE_MAX + 1];	/* "*": any AWS one */
-	char			 action[64];			/* "*": any */
-	double			 error_rate;	/* 0..1: how often the fault fires */
-	unsigned		 latency_ms;
-	int			 named;		/* "error" or "network" was given */
-	enum sim_fault_error	 error;
-	enum sim_net		 network;	/* instead of an error */
-	enum sim_fault_when	 when;
-	unsigned		 hold_ms;	/* no_answer */
-	long			 count;		/* firings allowed; -1: no limit */
-	long			 remaining;	/* of them; 0: spent, matches nothing */
-	unsigned long		 fired;
-};
-
-struct sim_fault_table {
-	struct sim_fault_rule	 f[SIM_MAX_FAULTS];
-	size_t			 n;
-};
-
-/* The fault drawn for one request, copied out of its rule. */
-struct sim_fault_hit {
-	int			 fire;		/* 0: none (latency may still apply) */
-	enum sim_fault_error	 error;
-	enum sim_net		 network;
-	enum sim_fault_when	 when;
-	unsigned		 hold_ms;
-};
-
-/*
- * Replaces the table from {"rules":[{service, action, error_rate, latency_ms,
- * error, network, when, hold_ms, count}]} (docs/bbsim.1 says what each means);
- * nothing changes unless every rule is valid. 0, or -1 with why in err.
- */
-int	sim_faults_set(struct sim_fault_table *, const json_t *, char *err,
-	    size_t errlen);
-json_t	*sim_faults_json(const struct sim_fault_table *);
-/* The most specific live rule for service/action, or NULL. */
-const struct sim_fault_rule *sim_faults_match(const struct sim_fault_table *,
-	    const char *service, const char *action);
-/*
- * Consults the table for one request: the matching rule's latency goes into
- * resp->delay_ms, then its fault is drawn (from sim->rng), spent from its count and
- * counted in /_sim/counters (faults: "service/action/kind"). hit->fire says whether
- * the front door must now answer with hit->error, or let hit->network happen,
- * before (SIM_FAULT_BEFORE) or after its operation.
- */
-void	sim_faults_draw(struct sim *, const char *service, const char *action,
-	    struct sim_resp *, struct sim_fault_hit *hit);
-/* Lets the server drop or reset the connection instead of answering. */
-void	sim_faults_network(const struct sim_fault_hit *, struct sim_resp *,
-	    const char *service, const char *action, int applied);
-/*
- * A fired fault of a front door without AWS envelopes (Bitbucket): the network
- * fault, or 503 with an empty body (as a proxy says it), or 500.
- */
-void	sim_faults_strike_http(const struct sim_fault_hit *, struct sim_resp *,
-	    const char *service, const char *action, int applied);
 
 #endif

@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "common/log.h"
+#include "sim/faults.h"
 #include "sim/model.h"
 #include "sim/server.h"
 #include "sim/sim.h"
@@ -469,7 +470,7 @@ dispatch(struct sim *sim, const struct sim_req *req, const char *path, size_t i,
 }
 
 /*
- * The fault rules (auth.h) name an endpoint as "status" or its path under /rest/zdu
+ * The fault rules (faults.h) name an endpoint as "status" or its path under /rest/zdu
  * ("cluster", "nodes", "start"...). A fault before the endpoint runs leaves it
  * undone, and only /_sim/counters tallies the call, as the AWS front door does.
  */

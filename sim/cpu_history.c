@@ -30,8 +30,8 @@ floor_to(int64_t x, int64_t g)
 }
 
 /* CloudWatch's periods start on UTC's minutes, whatever the scenario's epoch. */
-static int64_t
-grid_floor(const struct sim_model *m, int64_t t, int64_t g)
+int64_t
+sim_cpu_grid_floor(const struct sim_model *m, int64_t t, int64_t g)
 {
 	int64_t e = m->p.epoch * 1000;
 
@@ -41,7 +41,7 @@ grid_floor(const struct sim_model *m, int64_t t, int64_t g)
 int64_t
 sim_cpu_minute(const struct sim_model *m, int64_t t)
 {
-	return grid_floor(m, t, SIM_MINUTE);
+	return sim_cpu_grid_floor(m, t, SIM_MINUTE);
 }
 
 double
@@ -136,9 +136,9 @@ instance_window(const struct sim_model *m, const struct sim_instance *in, int64_
 
 	if (in->running_at == SIM_NEVER)
 		return;
-	t = grid_floor(m, in->running_at, g);
+	t = sim_cpu_grid_floor(m, in->running_at, g);
 	if (t < from)
-		t = grid_floor(m, from + g - 1, g);
+		t = sim_cpu_grid_floor(m, from + g - 1, g);
 	if (in->stopped_at != SIM_NEVER && in->stopped_at < end)
 		end = in->stopped_at;
 	if (now - g + 1 < end)

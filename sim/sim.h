@@ -19,6 +19,7 @@
 
 #include "sim/auth.h"
 #include "sim/clock.h"
+#include "sim/faults.h"
 #include "sim/server.h"
 #include "sim/wire.h"
 

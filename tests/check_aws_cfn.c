@@ -1,10 +1,11 @@
 /*
- * CloudFormation calls (daemon/aws/cloudformation.c): every builder against the
- * bodies botocore made (tests/fixtures/aws/query and answers/query), every parser
- * on realistic answers (tests/fixtures/aws/responses and answers, checked against
- * botocore's shapes by answers/check.py), on missing, odd and hostile fields; the
- * walks through pages; and the operations end to end over a fake transport that
- * stands in for aws_call(). Also the operation runner of parse_util.c, here once.
+ * CloudFormation calls (daemon/aws/cloudformation.c and cloudformation_changeset.c):
+ * every builder against the bodies botocore made (tests/fixtures/aws/query and
+ * answers/query), every parser on realistic answers (tests/fixtures/aws/responses
+ * and answers, checked against botocore's shapes by answers/check.py), on missing,
+ * odd and hostile fields; the walks through pages; and the operations end to end
+ * over a fake transport that stands in for aws_call(). Also the operation runner of
+ * parse_util.c, here once.
  */
 #include <check.h>
 #include <stdio.h>

@@ -1519,7 +1519,7 @@ START_TEST(secrets_never_logged)
 	    "409, "));
 	ck_assert_ptr_nonnull(strstr(text, "bitbucket prod: GET /status: HTTP 200, "));
 	ck_assert_ptr_nonnull(strstr(text, " ms\n"));
-	ck_assert_ptr_nonnull(strstr(text, "Authorization: <redacted>"));	/* http.c */
+	ck_assert_ptr_nonnull(strstr(text, "Authorization: <redacted>"));	/* http_policy.c */
 	ck_assert_ptr_nonnull(strstr(text, "a control character at byte 10"));
 	free(text);
 	loop_finish();

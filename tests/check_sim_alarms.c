@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sim/model_int.h"
+#include "tests/simmodel.h"
 #include "tests/suites_decl.h"
 
 #define MIN	SIM_MINUTE
@@ -19,26 +20,12 @@ static struct sim_model *
 model_load(uint64_t seed, double load)
 {
 	struct sim_params p;
-	struct sim_model *m;
-	char why[256];
 
 	sim_params_defaults(&p);
 	p.rate = 0;
 	p.seed = seed;
 	p.cpu_load = load;
-	m = sim_model_new(&p, why, sizeof(why));
-	ck_assert_msg(m != NULL, "%s", why);
-	return m;
-}
-
-static struct sim_instance *
-member(struct sim_model *m, int i)
-{
-	for (size_t k = 0; k < m->ninst; k++)
-		if (m->inst[k]->member && i-- == 0)
-			return m->inst[k];
-	ck_abort_msg("no such member");
-	return NULL;
+	return test_model_new(&p);
 }
 
 /* The single sample of the minute starting at t (-1 if none). */
@@ -87,15 +74,15 @@ START_TEST(history_deterministic_and_distinct)
 	sim_model_advance(b, now);
 	sim_model_advance(c, now);
 	for (int i = 0; i < 4; i++) {
-		v[i] = sample_at(a, member(a, i), -90 * MIN, now);
+		v[i] = sample_at(a, test_member(a, i), -90 * MIN, now);
 		/* Inside the alarms' OK band: the default never scales the group. */
 		ck_assert_msg(v[i] > 40 && v[i] < 60, "%g", v[i]);
-		ck_assert(v[i] == sample_at(b, member(b, i), -90 * MIN, now));
+		ck_assert(v[i] == sample_at(b, test_member(b, i), -90 * MIN, now));
 		/* Asked again later, a past minute keeps its value. */
-		ck_assert(v[i] == sample_at(a, member(a, i), -90 * MIN, now + 40 * MIN));
+		ck_assert(v[i] == sample_at(a, test_member(a, i), -90 * MIN, now + 40 * MIN));
 	}
 	ck_assert(v[0] != v[1] && v[1] != v[2] && v[2] != v[3] && v[0] != v[3]);
-	ck_assert(v[0] != sample_at(c, member(c, 0), -90 * MIN, now));
+	ck_assert(v[0] != sample_at(c, test_member(c, 0), -90 * MIN, now));
 	sim_model_free(a);
 	sim_model_free(b);
 	sim_model_free(c);
@@ -105,7 +92,7 @@ END_TEST
 START_TEST(history_only_while_running)
 {
 	struct sim_model *m = model_load(5, 1);
-	struct sim_instance *gone = member(m, 0), *fresh;
+	struct sim_instance *gone = test_member(m, 0), *fresh;
 	struct sim_cpu_stats st;
 	struct sim_err e;
 	int64_t now = 30 * MIN + 30000;
@@ -146,7 +133,7 @@ END_TEST
 START_TEST(load_fault_changes_from_now_on)
 {
 	struct sim_model *m = model_load(5, 1);
-	struct sim_instance *in = member(m, 2);
+	struct sim_instance *in = test_member(m, 2);
 	double before, loaded;
 
 	sim_model_advance(m, 10 * MIN + 30000);
@@ -330,7 +317,7 @@ START_TEST(insufficient_data)
 	struct sim_err e;
 
 	for (int i = 0; i < 4; i++)
-		ids[i] = member(m, i)->id;
+		ids[i] = test_member(m, i)->id;
 	ck_assert_int_eq(sim_asg_suspend(m, proc, 1, 0, NULL), 0);
 	ck_assert_int_eq(sim_ec2_terminate(m, ids, 4, 1000, out, &e), 0);
 	sim_alarms_update(m, 10 * MIN);

@@ -19,10 +19,12 @@
 #include "common/log.h"
 #include "sim/api.h"
 #include "sim/auth.h"
+#include "sim/faults.h"
 #include "sim/model.h"
 #include "sim/server.h"
 #include "sim/sim.h"
 #include "sim/wire.h"
+#include "tests/simmodel.h"
 #include "tests/suites_decl.h"
 
 #define CFN	"cloudformation", "2010-05-15"
@@ -52,7 +54,6 @@ start(void (*tweak)(struct sim_params *))
 {
 	struct sim_options	 o;
 	struct sim_params	 p;
-	char			 why[256];
 
 	memset(&o, 0, sizeof(o));
 	o.seed = 5;
@@ -62,8 +63,7 @@ start(void (*tweak)(struct sim_params *))
 	p.rate = 0;		/* no traffic: drains end at once */
 	p.throttle = 0;
 	tweak(&p);
-	model = sim_model_new(&p, why, sizeof(why));
-	ck_assert_msg(model != NULL, "%s", why);
+	model = test_model_new(&p);
 	sim.model = model;
 	sim.now = 0;
 	sim_api_aws_register(&sim);
@@ -318,34 +318,23 @@ asg_name(void)
 static const char *
 member(int n)
 {
-	for (size_t i = 0; i < model->ninst; i++)
-		if (model->inst[i]->member && n-- == 0)
-			return model->inst[i]->id;
-	ck_abort_msg("no member %d", n);
-	return NULL;
+	return test_member(model, n)->id;
 }
 
 /* Every template parameter as UsePreviousValue, except those given with a value. */
 static char *
 params(const char *version, const char *min, const char *max)
 {
-	static const char *const keys[] = {
-		"BitbucketVersion", "ClusterNodeMin", "ClusterNodeMax",
-		"ClusterNodeInstanceType", "FileServerInstanceType", "KeyName",
-		"AccessCIDR", "HomeSize", "DBMultiAZ", "DBMaster", "DBPassword",
-		"DBMasterUserPassword", "BitbucketAdminPassword", "BitbucketLicenseKey",
-		"ElasticSearchPassword",
-	};
-	const char	*vals[3] = { version, min, max };
-	static char	 out[4096];
-	size_t		 o = 0;
+	struct sim_param_in	 in[SIM_PARAMS_MAX];
+	static char		 out[4096];
+	size_t			 n = test_update_params(in, version, min, max), o = 0;
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+	for (size_t i = 0; i < n; i++) {
 		o += (size_t)snprintf(out + o, sizeof(out) - o,
-		    "&Parameters.member.%zu.ParameterKey=%s", i + 1, keys[i]);
-		if (i < 3 && vals[i] != NULL)
+		    "&Parameters.member.%zu.ParameterKey=%s", i + 1, in[i].key);
+		if (!in[i].use_previous)
 			o += (size_t)snprintf(out + o, sizeof(out) - o,
-			    "&Parameters.member.%zu.ParameterValue=%s", i + 1, vals[i]);
+			    "&Parameters.member.%zu.ParameterValue=%s", i + 1, in[i].value);
 		else
 			o += (size_t)snprintf(out + o, sizeof(out) - o,
 			    "&Parameters.member.%zu.UsePreviousValue=true", i + 1);

@@ -13,39 +13,8 @@
 #include <string.h>
 
 #include "sim/model_int.h"
+#include "tests/simmodel.h"
 #include "tests/suites_decl.h"
-
-static struct sim_model *
-model_with(void (*tweak)(struct sim_params *))
-{
-	struct sim_params p;
-	struct sim_model *m;
-	char why[256];
-
-	sim_params_defaults(&p);
-	p.rate = 0;
-	if (tweak != NULL)
-		tweak(&p);
-	m = sim_model_new(&p, why, sizeof(why));
-	ck_assert_msg(m != NULL, "%s", why);
-	return m;
-}
-
-static struct sim_model *
-model(void)
-{
-	return model_with(NULL);
-}
-
-static struct sim_instance *
-member(struct sim_model *m, int i)
-{
-	for (size_t k = 0; k < m->ninst; k++)
-		if (m->inst[k]->member && i-- == 0)
-			return m->inst[k];
-	ck_abort_msg("no such member");
-	return NULL;
-}
 
 static int
 in_service(struct sim_model *m)
@@ -69,7 +38,7 @@ listed(struct sim_model *m)
 
 START_TEST(group_at_zero)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 
 	ck_assert_int_eq(m->asg.min, 4);
 	ck_assert_int_eq(m->asg.max, 4);
@@ -93,8 +62,8 @@ END_TEST
 
 START_TEST(terminate_without_decrement)
 {
-	struct sim_model *m = model();
-	struct sim_instance *v = member(m, 2), *r;
+	struct sim_model *m = test_model();
+	struct sim_instance *v = test_member(m, 2), *r;
 	struct sim_activity *a, *b;
 	struct sim_err e;
 	char want[SIM_MSG_MAX];
@@ -122,7 +91,7 @@ START_TEST(terminate_without_decrement)
 	ck_assert_str_eq(sim_lifecycle_name(SIM_LC_IN_SERVICE), "InService");
 	/* One activity at a time. */
 	ck_assert_ptr_eq(sim_asg_busy(m), a);
-	ck_assert_int_eq(sim_asg_terminate(m, member(m, 0)->id, 0, 10100, &b, &e), -1);
+	ck_assert_int_eq(sim_asg_terminate(m, test_member(m, 0)->id, 0, 10100, &b, &e), -1);
 	ck_assert_int_eq(e.status, 400);
 	ck_assert_str_eq(e.code, "ScalingActivityInProgress");
 	snprintf(want, sizeof(want), "Activity %s is in progress.", a->id);
@@ -157,11 +126,11 @@ END_TEST
 
 START_TEST(terminate_with_decrement)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_activity *a;
 	struct sim_err e;
 	char want[SIM_MSG_MAX];
-	struct sim_instance *v = member(m, 0);
+	struct sim_instance *v = test_member(m, 0);
 
 	ck_assert_int_eq(sim_asg_terminate(m, v->id, 1, 0, &a, &e), -1);
 	ck_assert_int_eq(e.status, 400);
@@ -189,7 +158,7 @@ END_TEST
 
 START_TEST(terminate_unknown)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_activity *a;
 	struct sim_err e;
 	char want[SIM_MSG_MAX];
@@ -210,18 +179,18 @@ END_TEST
 
 START_TEST(replacement_boots_current_version)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_activity *a;
 	struct sim_err e;
 	struct sim_instance *r;
 
 	/* What the stack update does: metadata only, the same launch configuration. */
 	strcpy(m->asg.lc_version, "7.9.4");
-	ck_assert_int_eq(sim_asg_terminate(m, member(m, 1)->id, 0, 0, &a, &e), 0);
+	ck_assert_int_eq(sim_asg_terminate(m, test_member(m, 1)->id, 0, 0, &a, &e), 0);
 	sim_model_advance(m, 30000);
 	r = m->inst[m->ninst - 1];
 	ck_assert_str_eq(r->node.version, "7.9.4");
-	ck_assert_str_eq(r->lc_name, member(m, 0)->lc_name);
+	ck_assert_str_eq(r->lc_name, test_member(m, 0)->lc_name);
 	/* Without upgrade mode a 7.9.4 node cannot join a 7.9.0 cluster. */
 	ck_assert_int_eq(r->node.state, SIM_NODE_ERROR);
 	/* With it, it can. */
@@ -244,15 +213,15 @@ five_nodes(struct sim_params *p)
 /* Scale-in picks by policy among the unprotected: protect all but one, it goes. */
 START_TEST(scale_in_spares_protected)
 {
-	struct sim_model *m = model_with(five_nodes);
+	struct sim_model *m = test_model_with(five_nodes);
 	struct sim_err e;
 	const char *keep[4];
-	struct sim_instance *leaver = member(m, 2);
+	struct sim_instance *leaver = test_member(m, 2);
 	int k = 0;
 
 	for (int i = 0; i < 5; i++)
-		if (member(m, i) != leaver)
-			keep[k++] = member(m, i)->id;
+		if (test_member(m, i) != leaver)
+			keep[k++] = test_member(m, i)->id;
 	ck_assert_int_eq(sim_asg_set_protection(m, keep, 4, 1, 1000, &e), 0);
 	ck_assert_int_eq(sim_asg_update_counts(m, 4, 4, &e), 0);
 	sim_model_advance(m, 1000);
@@ -272,12 +241,12 @@ END_TEST
 
 START_TEST(scale_in_hangs_when_all_protected)
 {
-	struct sim_model *m = model_with(five_nodes);
+	struct sim_model *m = test_model_with(five_nodes);
 	struct sim_err e;
 	const char *all[5];
 
 	for (int i = 0; i < 5; i++)
-		all[i] = member(m, i)->id;
+		all[i] = test_member(m, i)->id;
 	ck_assert_int_eq(sim_asg_set_protection(m, all, 5, 1, 0, &e), 0);
 	ck_assert_int_eq(sim_asg_update_counts(m, 4, 4, &e), 0);
 	sim_model_advance(m, 600000);
@@ -287,7 +256,7 @@ START_TEST(scale_in_hangs_when_all_protected)
 	/* Lifting one instance's protection lets the scale-in through. */
 	ck_assert_int_eq(sim_asg_set_protection(m, all + 3, 1, 0, 600000, &e), 0);
 	sim_model_advance(m, 600000);
-	ck_assert_int_eq(member(m, 3)->life, SIM_LC_TERMINATING);
+	ck_assert_int_eq(test_member(m, 3)->life, SIM_LC_TERMINATING);
 	ck_assert(!sim_asg_scale_in_blocked(m));
 	sim_model_free(m);
 }
@@ -295,15 +264,15 @@ END_TEST
 
 START_TEST(termination_policy)
 {
-	struct sim_model *m = model_with(five_nodes);
-	struct sim_instance *a = member(m, 0), *b = member(m, 1), *c = member(m, 2);
+	struct sim_model *m = test_model_with(five_nodes);
+	struct sim_instance *a = test_member(m, 0), *b = test_member(m, 1), *c = test_member(m, 2);
 	const int64_t H = 3600 * 1000LL, T = 10 * H;
 
 	sim_model_advance(m, T);
 	a->launch_time = T - 5 * H - 1000;		/* 59:59 to its next hour */
 	b->launch_time = T - 7 * H - 59 * 60000;	/* 1:00 to go: the victim */
 	c->launch_time = T - 2 * H - 30 * 60000;	/* 30:00 */
-	member(m, 3)->prot = member(m, 4)->prot = 1;
+	test_member(m, 3)->prot = test_member(m, 4)->prot = 1;
 	ck_assert_ptr_eq(sim_asg_pick_victim(m), b);
 	/* An older launch configuration comes first, whatever the hour. */
 	strcpy(a->lc_name, "bitbucket-ClusterNodeLaunchConfig-OLD");
@@ -318,12 +287,12 @@ END_TEST
 /* Ties broken by the seed: the same seed, the same choice. */
 START_TEST(termination_policy_ties_deterministic)
 {
-	struct sim_model *x = model(), *y = model();
+	struct sim_model *x = test_model(), *y = test_model();
 	int same = 1;
 
 	for (int round = 0; round < 8; round++) {
 		for (int i = 0; i < 4; i++)
-			member(x, i)->launch_time = member(y, i)->launch_time = -3600000;
+			test_member(x, i)->launch_time = test_member(y, i)->launch_time = -3600000;
 		same &= sim_asg_pick_victim(x)->idx == sim_asg_pick_victim(y)->idx;
 	}
 	ck_assert(same);
@@ -334,18 +303,18 @@ END_TEST
 
 START_TEST(protection_only_in_service)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_activity *a;
 	struct sim_err e;
-	struct sim_instance *v = member(m, 0), *r;
+	struct sim_instance *v = test_member(m, 0), *r;
 	const char *ids[1];
 	char want[SIM_MSG_MAX];
 
-	ids[0] = member(m, 1)->id;
+	ids[0] = test_member(m, 1)->id;
 	ck_assert_int_eq(sim_asg_set_protection(m, ids, 1, 1, 0, &e), 0);
-	ck_assert_int_eq(member(m, 1)->prot, 1);
-	ck_assert_int_eq(sim_asg_prot_shown(m, member(m, 1), 0), 0);
-	ck_assert_int_eq(sim_asg_prot_shown(m, member(m, 1), m->p.consistency_lag), 1);
+	ck_assert_int_eq(test_member(m, 1)->prot, 1);
+	ck_assert_int_eq(sim_asg_prot_shown(m, test_member(m, 1), 0), 0);
+	ck_assert_int_eq(sim_asg_prot_shown(m, test_member(m, 1), m->p.consistency_lag), 1);
 	/* Terminating: refused. */
 	ck_assert_int_eq(sim_asg_terminate(m, v->id, 0, 1000, &a, &e), 0);
 	ids[0] = v->id;
@@ -362,10 +331,10 @@ START_TEST(protection_only_in_service)
 	ck_assert_int_eq(sim_asg_set_protection(m, ids, 1, 1, m->now, &e), -1);
 	ck_assert(strstr(e.message, "is not in InService") != NULL);
 	/* Protection does not block an explicit terminate. */
-	ids[0] = member(m, 1)->id;
+	ids[0] = test_member(m, 1)->id;
 	sim_model_advance(m, 30000);
 	ck_assert_int_eq(sim_asg_terminate(m, ids[0], 0, 30000, &a, &e), 0);
-	ck_assert_int_eq(member(m, 1)->life, SIM_LC_TERMINATING);
+	ck_assert_int_eq(test_member(m, 1)->life, SIM_LC_TERMINATING);
 	/* Unknown: refused, and nothing changed. */
 	ids[0] = "i-0aaaaaaaaaaaaaaaa";
 	ck_assert_int_eq(sim_asg_set_protection(m, ids, 1, 1, 30000, &e), -1);
@@ -382,12 +351,12 @@ born_protected(struct sim_params *p)
 
 START_TEST(new_instances_protected)
 {
-	struct sim_model *m = model_with(born_protected);
+	struct sim_model *m = test_model_with(born_protected);
 	struct sim_activity *a;
 	struct sim_err e;
 
-	ck_assert_int_eq(member(m, 0)->prot, 1);
-	ck_assert_int_eq(sim_asg_terminate(m, member(m, 0)->id, 0, 0, &a, &e), 0);
+	ck_assert_int_eq(test_member(m, 0)->prot, 1);
+	ck_assert_int_eq(sim_asg_terminate(m, test_member(m, 0)->id, 0, 0, &a, &e), 0);
 	sim_model_advance(m, 30000);
 	ck_assert_int_eq(m->inst[m->ninst - 1]->prot, 1);
 	sim_model_free(m);
@@ -396,7 +365,7 @@ END_TEST
 
 START_TEST(suspended_processes)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_activity *a;
 	struct sim_err e;
 	const char *launch[] = { "Launch" }, *bad[] = { "Nap" };
@@ -411,7 +380,7 @@ START_TEST(suspended_processes)
 	ck_assert_int_eq(sim_asg_suspend(m, launch, 1, 0, &e), 0);
 	ck_assert_uint_eq(m->asg.suspended, 1u << SIM_PROC_LAUNCH);
 	ck_assert_str_eq(sim_process_name(SIM_PROC_LAUNCH), "Launch");
-	ck_assert_int_eq(sim_asg_terminate(m, member(m, 0)->id, 0, 0, &a, &e), 0);
+	ck_assert_int_eq(sim_asg_terminate(m, test_member(m, 0)->id, 0, 0, &a, &e), 0);
 	sim_model_advance(m, 60000);
 	ck_assert_int_eq(m->ninst, 5);		/* no replacement while Launch is off */
 	ck_assert_int_eq(sim_asg_resume(m, launch, 1, 60000, &e), 0);
@@ -424,20 +393,20 @@ END_TEST
 /* A member killed through EC2 is replaced only when the group's check notices. */
 START_TEST(health_check_suspended_delays_replacement)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_ec2_change out[1];
 	struct sim_err e;
-	const char *ids[] = { member(m, 0)->id };
+	const char *ids[] = { test_member(m, 0)->id };
 	const char *hc[] = { "HealthCheck" };
 
 	ck_assert_int_eq(sim_asg_suspend(m, hc, 1, 0, &e), 0);
 	ck_assert_int_eq(sim_ec2_terminate(m, ids, 1, 0, out, &e), 0);
 	sim_model_advance(m, 120000);
-	ck_assert_int_eq(member(m, 0)->life, SIM_LC_IN_SERVICE);
+	ck_assert_int_eq(test_member(m, 0)->life, SIM_LC_IN_SERVICE);
 	ck_assert_int_eq(m->ninst, 5);
 	ck_assert_int_eq(sim_asg_resume(m, hc, 1, 120000, &e), 0);
 	sim_model_advance(m, 120000 + 2 * m->p.asg_health_check);
-	ck_assert_int_eq(member(m, 0)->life, SIM_LC_TERMINATED);
+	ck_assert_int_eq(test_member(m, 0)->life, SIM_LC_TERMINATED);
 	ck_assert_int_eq(m->ninst, 6);
 	ck_assert_msg(strstr(m->asg.act[m->asg.nact - 2]->cause, "EC2 health check "
 	    "indicating it has been terminated or stopped.") != NULL, "%s",
@@ -455,12 +424,12 @@ launch_fails_once(struct sim_params *p)
 /* EC2 out of capacity: a Failed activity with AWS's reason, then a retry. */
 START_TEST(launch_failure_then_retry)
 {
-	struct sim_model *m = model_with(launch_fails_once);
+	struct sim_model *m = test_model_with(launch_fails_once);
 	struct sim_activity *a, *f;
 	struct sim_err e;
 	char want[SIM_MSG_MAX + 64];
 
-	ck_assert_int_eq(sim_asg_terminate(m, member(m, 0)->id, 0, 0, &a, &e), 0);
+	ck_assert_int_eq(sim_asg_terminate(m, test_member(m, 0)->id, 0, 0, &a, &e), 0);
 	sim_model_advance(m, m->p.ec2_shutdown);
 	f = m->asg.act[m->asg.nact - 1];
 	ck_assert(f->launch);
@@ -500,8 +469,8 @@ count_life(struct sim_model *m, enum sim_lifecycle l)
 /* EnterStandby keeps desired: out of the ELB, a replacement; ExitStandby: +1. */
 START_TEST(standby_enter_and_exit)
 {
-	struct sim_model *m = model();
-	struct sim_instance *in = member(m, 1);
+	struct sim_model *m = test_model();
+	struct sim_instance *in = test_member(m, 1);
 	const char *ids[1];
 	struct sim_err e;
 	size_t ninst = m->ninst;
@@ -555,7 +524,7 @@ one_standby(struct sim_params *p)
 /* The scenario's Standby member and refresh date from before the scenario. */
 START_TEST(standby_and_refresh_from_the_scenario)
 {
-	struct sim_model *m = model_with(one_standby);
+	struct sim_model *m = test_model_with(one_standby);
 	struct sim_instance *sb = NULL;
 
 	ck_assert_int_eq(count_life(m, SIM_LC_STANDBY), 1);
@@ -591,7 +560,7 @@ END_TEST
 /* The default group has none of it: no Standby, no refresh, no hook. */
 START_TEST(default_refuses_nothing)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 
 	ck_assert_int_eq(count_life(m, SIM_LC_STANDBY), 0);
 	ck_assert_str_eq(m->asg.refresh.id, "");
@@ -612,26 +581,26 @@ elb_checks(struct sim_params *p)
 /* HealthCheckType ELB: a drained member is OutOfService, so the group replaces it. */
 START_TEST(elb_health_check_replaces_drained)
 {
-	struct sim_model *m = model_with(elb_checks), *ec2 = model();
+	struct sim_model *m = test_model_with(elb_checks), *ec2 = test_model();
 	const char *ids[1];
 	struct sim_err e;
 	int64_t t = 1000;
 
-	ids[0] = member(m, 0)->id;
+	ids[0] = test_member(m, 0)->id;
 	ck_assert_int_eq(sim_elb_deregister(m, ids, 1, t, &e), 0);
-	ids[0] = member(ec2, 0)->id;
+	ids[0] = test_member(ec2, 0)->id;
 	ck_assert_int_eq(sim_elb_deregister(ec2, ids, 1, t, &e), 0);
 	sim_model_advance(m, t + m->p.asg_health_check + 1);
 	sim_model_advance(ec2, t + 60000);
-	ck_assert_int_eq(member(ec2, 0)->life, SIM_LC_IN_SERVICE);	/* EC2 checks */
+	ck_assert_int_eq(test_member(ec2, 0)->life, SIM_LC_IN_SERVICE);	/* EC2 checks */
 	ck_assert_uint_eq(ec2->ninst, 5);
-	ck_assert_int_eq(member(m, 0)->unhealthy, 1);
-	ck_assert_int_ne(member(m, 0)->life, SIM_LC_IN_SERVICE);
+	ck_assert_int_eq(test_member(m, 0)->unhealthy, 1);
+	ck_assert_int_ne(test_member(m, 0)->life, SIM_LC_IN_SERVICE);
 	ck_assert_msg(strstr(m->asg.act[4]->cause, "an instance was taken out of service "
 	    "in response to a ELB system health check failure.") != NULL, "%s",
 	    m->asg.act[4]->cause);
 	sim_model_advance(m, t + 60000);
-	ck_assert_int_eq(member(m, 0)->life, SIM_LC_TERMINATED);
+	ck_assert_int_eq(test_member(m, 0)->life, SIM_LC_TERMINATED);
 	ck_assert_int_eq(in_service(m), 4);
 	sim_model_free(m);
 	sim_model_free(ec2);
@@ -648,11 +617,11 @@ elb_checks_stuck(struct sim_params *p)
 /* A new member failing its ELB checks is left alone for the grace period. */
 START_TEST(elb_health_check_grace)
 {
-	struct sim_model *m = model_with(elb_checks_stuck);
+	struct sim_model *m = test_model_with(elb_checks_stuck);
 	struct sim_instance *fresh;
 	struct sim_err e;
 
-	ck_assert_int_eq(sim_asg_terminate(m, member(m, 0)->id, 0, 0, NULL, &e), 0);
+	ck_assert_int_eq(sim_asg_terminate(m, test_member(m, 0)->id, 0, 0, NULL, &e), 0);
 	sim_model_advance(m, 3000);
 	fresh = m->inst[m->ninst - 1];
 	ck_assert_int_eq(fresh->node.stuck, 1);

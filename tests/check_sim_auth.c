@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/sigv4.h"
 #include "sim/auth.h"
+#include "sim/faults.h"
 #include "sim/server.h"
 #include "sim/sim.h"
 #include "sim/wire.h"

@@ -18,6 +18,7 @@
 #include "sim/model.h"
 #include "sim/server.h"
 #include "sim/sim.h"
+#include "tests/simmodel.h"
 #include "tests/suites_decl.h"
 
 /* admin:admin-secret-test, admin:wrong, developer:developer-secret-test */
@@ -36,7 +37,6 @@ start_world(int nodes, const char *context)
 {
 	struct sim_options	 o;
 	struct sim_params	 p;
-	char			 why[256];
 
 	memset(&o, 0, sizeof(o));
 	o.seed = 3;
@@ -46,8 +46,7 @@ start_world(int nodes, const char *context)
 	sim_params_defaults(&p);
 	p.rate = 0;
 	p.nodes = nodes;
-	sim.model = sim_model_new(&p, why, sizeof(why));
-	ck_assert_msg(sim.model != NULL, "%s", why);
+	sim.model = test_model_new(&p);
 	sim_clock_manual(&sim.clock, T0);
 	memset(&resp, 0, sizeof(resp));
 	body = NULL;

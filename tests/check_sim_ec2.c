@@ -9,32 +9,18 @@
 #include <string.h>
 
 #include "sim/model.h"
+#include "tests/simmodel.h"
 #include "tests/suites_decl.h"
 
 static struct sim_model *
 model(uint64_t seed)
 {
 	struct sim_params p;
-	struct sim_model *m;
-	char why[256];
 
 	sim_params_defaults(&p);
 	p.seed = seed;
 	p.rate = 0;
-	m = sim_model_new(&p, why, sizeof(why));
-	ck_assert_msg(m != NULL, "%s", why);
-	return m;
-}
-
-/* The i-th instance of the group, oldest first. */
-static struct sim_instance *
-member(struct sim_model *m, int i)
-{
-	for (size_t k = 0; k < m->ninst; k++)
-		if (m->inst[k]->member && i-- == 0)
-			return m->inst[k];
-	ck_abort_msg("no member %d", i);
-	return NULL;
+	return test_model_new(&p);
 }
 
 static int
@@ -96,7 +82,7 @@ END_TEST
 START_TEST(tags_as_the_quick_start)
 {
 	struct sim_model *m = model(7);
-	struct sim_instance *n = member(m, 0), *fs = m->file_server;
+	struct sim_instance *n = test_member(m, 0), *fs = m->file_server;
 
 	ck_assert_str_eq(tag_value(m, n, "Name"), "bitbucket Bitbucket Node");
 	ck_assert_str_eq(tag_value(m, n, "Cluster"), "bitbucket");
@@ -151,9 +137,9 @@ START_TEST(terminate_errors)
 	ck_assert_str_eq(e.message, "The instance IDs 'i-0123456789abcdef0, "
 	    "i-0fedcba9876543210' do not exist");
 	/* One bad id fails the whole call: the good one lives on. */
-	two[0] = member(m, 0)->id;
+	two[0] = test_member(m, 0)->id;
 	ck_assert_int_eq(sim_ec2_terminate(m, two, 2, 0, out, &e), -1);
-	ck_assert_int_eq(member(m, 0)->state, SIM_EC2_RUNNING);
+	ck_assert_int_eq(test_member(m, 0)->state, SIM_EC2_RUNNING);
 	sim_model_free(m);
 }
 END_TEST
@@ -161,7 +147,7 @@ END_TEST
 START_TEST(terminate_kills_then_group_replaces)
 {
 	struct sim_model *m = model(1);
-	struct sim_instance *v = member(m, 1), *r;
+	struct sim_instance *v = test_member(m, 1), *r;
 	struct sim_ec2_change out[1];
 	struct sim_err e;
 	const char *ids[] = { v->id };
@@ -223,7 +209,7 @@ START_TEST(addresses_never_reused)
 	int64_t t = 0;
 
 	for (int round = 0; round < 20; round++) {
-		const char *ids[] = { member(m, (int)m->ninst - 2)->id };
+		const char *ids[] = { test_member(m, (int)m->ninst - 2)->id };
 
 		ck_assert_int_eq(sim_ec2_terminate(m, ids, 1, t, out, &e), 0);
 		t += 30000;
@@ -245,7 +231,7 @@ START_TEST(instance_id_syntax)
 {
 	struct sim_model *m = model(5);
 
-	ck_assert(sim_ec2_id_valid(member(m, 0)->id));
+	ck_assert(sim_ec2_id_valid(test_member(m, 0)->id));
 	ck_assert(sim_ec2_id_valid("i-0123456789abcdef0"));
 	ck_assert(sim_ec2_id_valid("i-01234567"));
 	ck_assert(!sim_ec2_id_valid("i-0123456789ABCDEF0"));

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sim/model_int.h"
+#include "tests/simmodel.h"
 #include "tests/suites_decl.h"
 
 /* Traffic: rate per second, every request lasting lo..hi ms. */
@@ -17,27 +18,13 @@ static struct sim_model *
 model(double rate, int64_t lo, int64_t hi)
 {
 	struct sim_params p;
-	struct sim_model *m;
-	char why[256];
 
 	sim_params_defaults(&p);
 	p.rate = rate;
 	p.req[0] = (struct sim_req_class){ 1, lo, hi };
 	p.req[1] = (struct sim_req_class){ 0, 1, 1 };
 	p.req[2] = (struct sim_req_class){ 0, 1, 1 };
-	m = sim_model_new(&p, why, sizeof(why));
-	ck_assert_msg(m != NULL, "%s", why);
-	return m;
-}
-
-static struct sim_instance *
-member(struct sim_model *m, int i)
-{
-	for (size_t k = 0; k < m->ninst; k++)
-		if (m->inst[k]->member && i-- == 0)
-			return m->inst[k];
-	ck_abort_msg("no such member");
-	return NULL;
+	return test_model_new(&p);
 }
 
 static void
@@ -61,7 +48,7 @@ START_TEST(in_service_at_zero)
 	struct sim_model *m = model(0, 1, 1);
 
 	for (int i = 0; i < 4; i++)
-		health_is(m, member(m, i), "InService", "N/A", "N/A");
+		health_is(m, test_member(m, i), "InService", "N/A", "N/A");
 	health_is(m, m->file_server, "OutOfService", "N/A", NOT_REGISTERED);
 	ck_assert_int_eq(strlen(m->elb.name), 32);
 	sim_model_free(m);
@@ -78,7 +65,7 @@ START_TEST(new_instance_becomes_healthy)
 	struct sim_instance *r;
 	int64_t launched, healthy;
 
-	ck_assert_int_eq(sim_asg_terminate(m, member(m, 0)->id, 0, 0, &a, &e), 0);
+	ck_assert_int_eq(sim_asg_terminate(m, test_member(m, 0)->id, 0, 0, &a, &e), 0);
 	sim_model_advance(m, m->p.ec2_shutdown);
 	r = m->inst[m->ninst - 1];
 	launched = r->launch_time;
@@ -105,13 +92,13 @@ START_TEST(deregister_idle_is_immediate)
 {
 	struct sim_model *m = model(0, 1, 1);
 	struct sim_err e;
-	const char *ids[] = { member(m, 1)->id };
+	const char *ids[] = { test_member(m, 1)->id };
 
 	ck_assert_int_eq(sim_elb_deregister(m, ids, 1, 100, &e), 0);
-	health_is(m, member(m, 1), "OutOfService", "N/A", NOT_REGISTERED);
-	ck_assert(!sim_elb_routable(member(m, 1)));
+	health_is(m, test_member(m, 1), "OutOfService", "N/A", NOT_REGISTERED);
+	ck_assert(!sim_elb_routable(test_member(m, 1)));
 	/* Still running and ACTIVE: only the ELB let it go. */
-	ck_assert_int_eq(member(m, 1)->node.state, SIM_NODE_ACTIVE);
+	ck_assert_int_eq(test_member(m, 1)->node.state, SIM_NODE_ACTIVE);
 	sim_model_free(m);
 }
 END_TEST
@@ -136,7 +123,7 @@ END_TEST
 START_TEST(drain_clean)
 {
 	struct sim_model *m = model(50, 300, 400);
-	struct sim_instance *v = member(m, 2);
+	struct sim_instance *v = test_member(m, 2);
 	struct sim_err e;
 	const char *ids[] = { v->id };
 	uint64_t failed;
@@ -160,7 +147,7 @@ END_TEST
 START_TEST(drain_forced)
 {
 	struct sim_model *m = model(20, 20000, 30000);
-	struct sim_instance *v = member(m, 0);
+	struct sim_instance *v = test_member(m, 0);
 	struct sim_err e;
 	const char *ids[] = { v->id };
 	int cut;
@@ -183,7 +170,7 @@ END_TEST
 START_TEST(asg_termination_waits_for_draining)
 {
 	struct sim_model *m = model(20, 20000, 30000);
-	struct sim_instance *v = member(m, 3);
+	struct sim_instance *v = test_member(m, 3);
 	struct sim_activity *a;
 	struct sim_err e;
 
@@ -208,7 +195,7 @@ END_TEST
 START_TEST(register_cancels_drain)
 {
 	struct sim_model *m = model(20, 20000, 30000);
-	struct sim_instance *v = member(m, 1);
+	struct sim_instance *v = test_member(m, 1);
 	struct sim_err e;
 	const char *ids[] = { v->id };
 
@@ -235,7 +222,7 @@ END_TEST
 START_TEST(killed_instance_goes_out_of_service)
 {
 	struct sim_model *m = model(0, 1, 1);
-	struct sim_instance *v = member(m, 0);
+	struct sim_instance *v = test_member(m, 0);
 	struct sim_ec2_change out[1];
 	struct sim_err e;
 	const char *ids[] = { v->id }, *hc[] = { "HealthCheck" };
@@ -254,7 +241,7 @@ END_TEST
 START_TEST(blip_fails_health_checks)
 {
 	struct sim_model *m = model(0, 1, 1);
-	struct sim_instance *v = member(m, 2);
+	struct sim_instance *v = test_member(m, 2);
 	int http;
 	const char *state;
 

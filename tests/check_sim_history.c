@@ -9,30 +9,17 @@
 #include <string.h>
 
 #include "sim/model.h"
+#include "tests/simmodel.h"
 #include "tests/suites_decl.h"
 
 static struct sim_model *
 model(double rate)
 {
 	struct sim_params p;
-	struct sim_model *m;
-	char why[256];
 
 	sim_params_defaults(&p);
 	p.rate = rate;
-	m = sim_model_new(&p, why, sizeof(why));
-	ck_assert_msg(m != NULL, "%s", why);
-	return m;
-}
-
-static struct sim_instance *
-member(struct sim_model *m, int i)
-{
-	for (size_t k = 0; k < m->ninst; k++)
-		if (m->inst[k]->member && i-- == 0)
-			return m->inst[k];
-	ck_abort_msg("no such member");
-	return NULL;
+	return test_model_new(&p);
 }
 
 static const struct sim_record *
@@ -52,7 +39,7 @@ START_TEST(records_every_change)
 	int kinds[16] = { 0 };
 
 	ck_assert_uint_gt(before, 0);
-	ck_assert_int_eq(sim_asg_terminate(m, member(m, 0)->id, 0, 1000, &a, &e), 0);
+	ck_assert_int_eq(sim_asg_terminate(m, test_member(m, 0)->id, 0, 1000, &a, &e), 0);
 	sim_model_advance(m, 60000);
 	for (size_t i = before; i < m->hist.n; i++) {
 		kinds[m->hist.rec[i].kind]++;
@@ -92,7 +79,7 @@ START_TEST(i1_capacity)
 	struct sim_model *m = model(0);
 	struct sim_report rep;
 	struct sim_err e;
-	const char *ids[] = { member(m, 1)->id };
+	const char *ids[] = { test_member(m, 1)->id };
 
 	ck_assert_int_eq(sim_zdu_start(m, 1000, &e), 0);
 	ck_assert_int_eq(sim_elb_deregister(m, ids, 1, 2000, &e), 0);
@@ -116,7 +103,7 @@ START_TEST(i2_out_of_service)
 	struct sim_ec2_change out[1];
 	struct sim_report rep;
 	struct sim_err e;
-	const char *a[] = { member(m, 1)->id }, *b[] = { member(m, 2)->id };
+	const char *a[] = { test_member(m, 1)->id }, *b[] = { test_member(m, 2)->id };
 
 	ck_assert_int_eq(sim_zdu_start(m, 1000, &e), 0);
 	ck_assert_int_eq(sim_elb_deregister(m, a, 1, 2000, &e), 0);
@@ -163,9 +150,9 @@ START_TEST(i4_terminated_registered)
 	struct sim_activity *act;
 	struct sim_report rep;
 	struct sim_err e;
-	const char *a[] = { member(m, 0)->id };
+	const char *a[] = { test_member(m, 0)->id };
 
-	ck_assert_int_eq(sim_asg_terminate(m, member(m, 1)->id, 0, 1000, &act, &e), 0);
+	ck_assert_int_eq(sim_asg_terminate(m, test_member(m, 1)->id, 0, 1000, &act, &e), 0);
 	sim_report(m, 30000, &rep);
 	ck_assert(rep.inv[3].ok);
 	ck_assert_int_eq(sim_ec2_terminate(m, a, 1, 30000, out, &e), 0);
@@ -184,7 +171,7 @@ START_TEST(i5_duplicates)
 	struct sim_ec2_change out[1];
 	struct sim_report rep;
 	struct sim_err e;
-	const char *a[] = { member(m, 0)->id }, *b[] = { member(m, 1)->id };
+	const char *a[] = { test_member(m, 0)->id }, *b[] = { test_member(m, 1)->id };
 
 	ck_assert_int_eq(sim_zdu_start(m, 1000, &e), 0);
 	ck_assert_int_eq(sim_zdu_start(m, 1100, &e), -1);
@@ -195,8 +182,8 @@ START_TEST(i5_duplicates)
 	sim_model_free(m);
 
 	m = model(0);
-	a[0] = member(m, 0)->id;
-	b[0] = member(m, 1)->id;
+	a[0] = test_member(m, 0)->id;
+	b[0] = test_member(m, 1)->id;
 	ck_assert_int_eq(sim_asg_set_protection(m, b, 1, 1, 1000, &e), 0);
 	ck_assert_int_eq(sim_asg_set_protection(m, b, 1, 1, 1100, &e), 0);
 	ck_assert_int_eq(sim_ec2_terminate(m, a, 1, 2000, out, &e), 0);
@@ -218,7 +205,7 @@ START_TEST(i7_requests)
 	struct sim_ec2_change out[1];
 	struct sim_report rep;
 	struct sim_err e;
-	const char *a[] = { member(m, 0)->id }, *b[] = { member(m, 1)->id };
+	const char *a[] = { test_member(m, 0)->id }, *b[] = { test_member(m, 1)->id };
 
 	ck_assert_int_eq(sim_elb_deregister(m, b, 1, 60000, &e), 0);
 	sim_report(m, 70000, &rep);

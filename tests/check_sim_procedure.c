@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "sim/model.h"
+#include "tests/simmodel.h"
 #include "tests/suites_decl.h"
 
 /* Polls far more often than AWS allows a client to: the bound is what is judged. */
@@ -24,8 +25,6 @@ static struct sim_model *
 model(double rate, int realistic)
 {
 	struct sim_params p;
-	struct sim_model *m;
-	char why[256];
 
 	if (realistic)
 		sim_params_realistic(&p);
@@ -33,9 +32,7 @@ model(double rate, int realistic)
 		sim_params_defaults(&p);
 	p.seed = 2024;
 	p.rate = rate;
-	m = sim_model_new(&p, why, sizeof(why));
-	ck_assert_msg(m != NULL, "%s", why);
-	return m;
+	return test_model_new(&p);
 }
 
 typedef int (*pred)(struct sim_model *, const void *);
@@ -157,26 +154,6 @@ least_busy(struct sim_model *m, struct sim_instance **c, size_t n)
 }
 
 static size_t
-params(struct sim_param_in *in, const char *version, const char *min, const char *max)
-{
-	static const char *const keys[] = {
-		"BitbucketVersion", "ClusterNodeMin", "ClusterNodeMax",
-		"ClusterNodeInstanceType", "FileServerInstanceType", "KeyName",
-		"AccessCIDR", "HomeSize", "DBMultiAZ", "DBMaster", "DBPassword",
-		"DBMasterUserPassword", "BitbucketAdminPassword", "BitbucketLicenseKey",
-		"ElasticSearchPassword",
-	};
-	const char *vals[3] = { version, min, max };
-
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		in[i].key = keys[i];
-		in[i].value = i < 3 ? vals[i] : NULL;
-		in[i].use_previous = i >= 3 || vals[i] == NULL;
-	}
-	return sizeof(keys) / sizeof(keys[0]);
-}
-
-static size_t
 originals(struct sim_model *m, struct sim_instance **out)
 {
 	size_t n = 0;
@@ -218,7 +195,7 @@ update_stack(struct sim_model *m, const char *version, const char *n, const char
 {
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_err e;
-	size_t np = params(in, version, n, n);
+	size_t np = test_update_params(in, version, n, n);
 
 	ck_assert_msg(sim_stack_update(m, "bitbucket", in, np, caps, 1, token, m->now,
 	    &e) == 0, "%s", e.message);
@@ -285,7 +262,7 @@ stack_change(struct sim_model *m, const char *version, const char *n, const char
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_changeset *cs;
 	struct sim_err e;
-	size_t np = params(in, version, n, n);
+	size_t np = test_update_params(in, version, n, n);
 
 	ck_assert_int_eq(sim_changeset_create(m, "bitbucket", token, in, np, caps, 1, 1,
 	    m->now, &cs, &e), 0);

@@ -12,52 +12,10 @@
 #include <string.h>
 
 #include "sim/model_int.h"
+#include "tests/simmodel.h"
 #include "tests/suites_decl.h"
 
 static const char *const caps[] = { "CAPABILITY_IAM" };
-
-static struct sim_model *
-model_with(void (*tweak)(struct sim_params *))
-{
-	struct sim_params p;
-	struct sim_model *m;
-	char why[256];
-
-	sim_params_defaults(&p);
-	p.rate = 0;
-	if (tweak != NULL)
-		tweak(&p);
-	m = sim_model_new(&p, why, sizeof(why));
-	ck_assert_msg(m != NULL, "%s", why);
-	return m;
-}
-
-static struct sim_model *
-model(void)
-{
-	return model_with(NULL);
-}
-
-/* Every template key: the ones given with values, the others UsePreviousValue. */
-static size_t
-params(struct sim_param_in *in, const char *version, const char *min, const char *max)
-{
-	static const char *const keys[] = {
-		"BitbucketVersion", "ClusterNodeMin", "ClusterNodeMax",
-		"ClusterNodeInstanceType", "FileServerInstanceType", "KeyName",
-		"AccessCIDR", "HomeSize", "DBMultiAZ", "DBMaster", "DBPassword",
-		"DBMasterUserPassword", "BitbucketAdminPassword", "BitbucketLicenseKey",
-		"ElasticSearchPassword",
-	};
-	const char *vals[3] = { version, min, max };
-
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		in[i].key = keys[i];
-		in[i].value = i < 3 ? vals[i] : NULL;
-		in[i].use_previous = i >= 3 || vals[i] == NULL;
-	}
-	return sizeof(keys) / sizeof(keys[0]);
-}
 
 static const struct sim_stack_event *
 newest(struct sim_stack *st)
@@ -73,7 +31,7 @@ alive_members(struct sim_model *m)
 
 START_TEST(stack_at_zero)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_stack *st = sim_stack_find(m, "bitbucket");
 
 	ck_assert_ptr_nonnull(st);
@@ -108,11 +66,11 @@ END_TEST
 /* The seed's step 3: new version, one node more, through UpdateStack. */
 START_TEST(update_timeline)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_stack *st = m->stack[0];
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_err e;
-	size_t n = params(in, "7.9.4", "5", "5");
+	size_t n = test_update_params(in, "7.9.4", "5", "5");
 	int64_t t = 1000, q = m->p.stack_update / 4;
 	const char *lc = sim_stack_resource(st, "ClusterNodeLaunchConfig")->physical_id;
 	char lcname[SIM_NAME_MAX];
@@ -157,11 +115,11 @@ END_TEST
 
 START_TEST(omitted_parameters_revert)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_param_in one = { "BitbucketVersion", "7.9.4", 0 };
 	struct sim_err e;
-	size_t n = params(in, "7.9.4", NULL, "5");
+	size_t n = test_update_params(in, "7.9.4", NULL, "5");
 
 	/* Only the version: every key without a default is missing. */
 	ck_assert_int_eq(sim_stack_update(m, "bitbucket", &one, 1, caps, 1, NULL, 0, &e), -1);
@@ -179,10 +137,10 @@ END_TEST
 
 START_TEST(update_refusals)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_param_in in[SIM_PARAMS_MAX], bad = { "NotificationEmail", "x", 0 };
 	struct sim_err e;
-	size_t n = params(in, "7.9.4", "5", "5");
+	size_t n = test_update_params(in, "7.9.4", "5", "5");
 	char want[SIM_MSG_MAX];
 
 	ck_assert_int_eq(sim_stack_update(m, "nope", in, n, caps, 1, NULL, 0, &e), -1);
@@ -227,11 +185,11 @@ END_TEST
 /* Lowering the counts: the update waits for the scale-in, drain included. */
 START_TEST(scale_in_update_waits)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_stack *st = m->stack[0];
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_err e;
-	size_t n = params(in, NULL, "3", "3");
+	size_t n = test_update_params(in, NULL, "3", "3");
 	int64_t q = m->p.stack_update / 4;
 
 	ck_assert_int_eq(sim_stack_update(m, "bitbucket", in, n, caps, 1, "down", 0, &e), 0);
@@ -249,10 +207,10 @@ END_TEST
 
 START_TEST(scale_in_update_hangs_when_protected)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_err e;
-	size_t n = params(in, NULL, "3", "3");
+	size_t n = test_update_params(in, NULL, "3", "3");
 	const char *ids[4];
 	int k = 0;
 
@@ -284,11 +242,11 @@ has_event(struct sim_stack *st, const char *logical, const char *status, const c
 /* Changing the instance type replaces the LC: refused on a new account. */
 START_TEST(lc_replacement_refused_rolls_back)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_stack *st = m->stack[0];
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_err e;
-	size_t n = params(in, "7.9.4", "5", "5");
+	size_t n = test_update_params(in, "7.9.4", "5", "5");
 
 	in[3].use_previous = 0;
 	in[3].value = "c5.2xlarge";
@@ -319,10 +277,10 @@ old_account(struct sim_params *p)
 
 START_TEST(lc_replacement_allowed)
 {
-	struct sim_model *m = model_with(old_account);
+	struct sim_model *m = test_model_with(old_account);
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_err e;
-	size_t n = params(in, NULL, NULL, NULL);
+	size_t n = test_update_params(in, NULL, NULL, NULL);
 	char old[SIM_NAME_MAX];
 
 	strcpy(old, m->asg.lc_name);
@@ -346,10 +304,10 @@ refuse_once(struct sim_params *p)
 
 START_TEST(refusal_fault_once)
 {
-	struct sim_model *m = model_with(refuse_once);
+	struct sim_model *m = test_model_with(refuse_once);
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_err e;
-	size_t n = params(in, "7.9.4", "5", "5");
+	size_t n = test_update_params(in, "7.9.4", "5", "5");
 
 	ck_assert_int_eq(sim_stack_update(m, "bitbucket", in, n, caps, 1, "a", 0, &e), 0);
 	sim_model_advance(m, 60000);
@@ -364,12 +322,12 @@ END_TEST
 /* The group is busy when the update reaches it: the update fails, rolls back. */
 START_TEST(activity_in_progress_fails_update)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_stack *st = m->stack[0];
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_activity *a;
 	struct sim_err e;
-	size_t n = params(in, "7.9.4", "5", "5");
+	size_t n = test_update_params(in, "7.9.4", "5", "5");
 	char want[SIM_MSG_MAX];
 	int64_t q = m->p.stack_update / 4;
 
@@ -395,10 +353,10 @@ rollback_fails(struct sim_params *p)
 
 START_TEST(rollback_failed_blocks_updates)
 {
-	struct sim_model *m = model_with(rollback_fails);
+	struct sim_model *m = test_model_with(rollback_fails);
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_err e;
-	size_t n = params(in, "7.9.4", "5", "5");
+	size_t n = test_update_params(in, "7.9.4", "5", "5");
 
 	ck_assert_int_eq(sim_stack_update(m, "bitbucket", in, n, caps, 1, "a", 0, &e), 0);
 	sim_model_advance(m, 60000);
@@ -421,13 +379,13 @@ change(const struct sim_changeset *cs, const char *logical)
 
 START_TEST(changeset_lifecycle)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_stack *st = m->stack[0];
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_changeset *cs, *d;
 	const struct sim_change *c;
 	struct sim_err e;
-	size_t n = params(in, "7.9.4", "5", "5");
+	size_t n = test_update_params(in, "7.9.4", "5", "5");
 	int64_t t;
 
 	ck_assert_int_eq(sim_changeset_create(m, "bitbucket", "upg-1-scale-out", in, n, caps,
@@ -482,11 +440,11 @@ END_TEST
 
 START_TEST(changeset_refusals)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_changeset *cs;
 	struct sim_err e;
-	size_t n = params(in, NULL, NULL, NULL);
+	size_t n = test_update_params(in, NULL, NULL, NULL);
 
 	ck_assert_int_eq(sim_changeset_create(m, "bitbucket", "same", in, n, caps, 1, 1, 0,
 	    &cs, &e), 0);
@@ -501,7 +459,7 @@ START_TEST(changeset_refusals)
 	ck_assert_int_eq(sim_changeset_create(m, "bitbucket", "1bad", in, n, caps, 1, 1,
 	    m->now, &cs, &e), -1);
 	ck_assert_str_eq(e.code, "ValidationError");
-	n = params(in, "7.9.4", NULL, NULL);
+	n = test_update_params(in, "7.9.4", NULL, NULL);
 	ck_assert_int_eq(sim_stack_update(m, "bitbucket", in, n, caps, 1, NULL, m->now, &e),
 	    0);
 	ck_assert_int_eq(sim_changeset_create(m, "bitbucket", "busy", in, n, caps, 1, 1,
@@ -527,13 +485,13 @@ nested_drift(struct sim_params *p)
 
 START_TEST(with_vpc_layout)
 {
-	struct sim_model *m = model_with(nested);
+	struct sim_model *m = test_model_with(nested);
 	struct sim_stack *root = m->stack[0], *ps = sim_stack_product(m);
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_changeset *cs, *flat;
 	const struct sim_change *c;
 	struct sim_err e;
-	size_t n = params(in, "7.9.4", "5", "5");
+	size_t n = test_update_params(in, "7.9.4", "5", "5");
 
 	ck_assert_ptr_ne(root, ps);
 	ck_assert_ptr_eq(root->child, ps);
@@ -577,13 +535,13 @@ END_TEST
 
 START_TEST(nested_drift_shows_and_fails)
 {
-	struct sim_model *m = model_with(nested_drift);
+	struct sim_model *m = test_model_with(nested_drift);
 	struct sim_stack *root = m->stack[0], *ps = sim_stack_product(m);
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_changeset *cs, *sub;
 	const struct sim_change *c;
 	struct sim_err e;
-	size_t n = params(in, "7.9.4", "5", "5");
+	size_t n = test_update_params(in, "7.9.4", "5", "5");
 
 	ck_assert_int_eq(sim_changeset_create(m, root->name, "d", in, n, caps, 1, 1, 0, &cs,
 	    &e), 0);
@@ -608,7 +566,7 @@ START_TEST(nested_drift_shows_and_fails)
 	    "[BitbucketDCStack]"));
 	ck_assert_int_eq(cs->exec, SIM_CS_EXECUTE_FAILED);
 	/* Even the same parameters change something: the template moved. */
-	n = params(in, NULL, NULL, NULL);
+	n = test_update_params(in, NULL, NULL, NULL);
 	ck_assert_int_eq(sim_stack_update(m, root->name, in, n, caps, 1, NULL, m->now, &e),
 	    0);
 	sim_model_free(m);
@@ -618,12 +576,12 @@ END_TEST
 /* What a careless or hostile client may send: refused with a message, never a crash. */
 START_TEST(hostile_inputs)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_param_in in[SIM_PARAMS_MAX], nokey = { NULL, "x", 0 };
 	struct sim_changeset *cs;
 	struct sim_err e;
 	char big[4096];
-	size_t n = params(in, "7.9.4", "5", "5");
+	size_t n = test_update_params(in, "7.9.4", "5", "5");
 
 	memset(big, 'A', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
@@ -664,11 +622,11 @@ last_event(struct sim_stack *st, const char *logical)
 /* Cancelled while the group scales out: everything back, under the cancel's token. */
 START_TEST(cancel_update_rolls_back)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_stack *st = m->stack[0];
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_err e;
-	size_t n = params(in, "7.9.4", "5", "5");
+	size_t n = test_update_params(in, "7.9.4", "5", "5");
 	int64_t q = m->p.stack_update / 4, t;
 	const struct sim_stack_event *ev;
 
@@ -717,11 +675,11 @@ END_TEST
 /* The update hangs on a scale-in every candidate blocks (aws-behaviours 9): cancel. */
 START_TEST(cancel_hung_scale_in)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_stack *st = m->stack[0];
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_err e;
-	size_t n = params(in, NULL, "3", "3");
+	size_t n = test_update_params(in, NULL, "3", "3");
 	const char *ids[4];
 	int k = 0;
 
@@ -751,10 +709,10 @@ END_TEST
 
 START_TEST(cancel_update_refusals)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_err e;
-	size_t n = params(in, "7.9.4", "5", "5");
+	size_t n = test_update_params(in, "7.9.4", "5", "5");
 
 	ck_assert_int_eq(sim_stack_cancel_update(m, "bitbucket", NULL, 0, &e), -1);
 	ck_assert_str_eq(e.code, "ValidationError");
@@ -782,11 +740,11 @@ END_TEST
 /* With-VPC, cancelled before anything applied, no token: the update's token. */
 START_TEST(cancel_nested_without_token)
 {
-	struct sim_model *m = model_with(nested);
+	struct sim_model *m = test_model_with(nested);
 	struct sim_stack *root = m->stack[0], *ps = sim_stack_product(m);
 	struct sim_param_in in[SIM_PARAMS_MAX];
 	struct sim_err e;
-	size_t n = params(in, "7.9.4", "5", "5");
+	size_t n = test_update_params(in, "7.9.4", "5", "5");
 
 	ck_assert_int_eq(sim_stack_update(m, root->name, in, n, caps, 1, "upg-n", 0, &e),
 	    0);
@@ -811,12 +769,12 @@ END_TEST
 /* UsePreviousValue: not on a key the stack lacks, not with a value (aws-api.md 2). */
 START_TEST(use_previous_value_rules)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_stack *st = m->stack[0];
 	struct sim_param_in in[SIM_PARAMS_MAX + 1];
 	struct sim_changeset *cs;
 	struct sim_err e;
-	size_t n = params(in, "7.9.4", "5", "5");
+	size_t n = test_update_params(in, "7.9.4", "5", "5");
 	static const char lacks[] = "Cannot specify usePreviousValue as true for a "
 	    "parameter key not in the previous template";
 
@@ -852,7 +810,7 @@ standby_mode(struct sim_params *p)
 /* Standby mode: DBMaster set, from the scenario or later as a fault. */
 START_TEST(db_master_marks_standby_mode)
 {
-	struct sim_model *m = model_with(standby_mode), *n = model_with(nested);
+	struct sim_model *m = test_model_with(standby_mode), *n = test_model_with(nested);
 
 	ck_assert_str_eq(sim_stack_param(m->stack[0], "DBMaster"),
 	    "arn:aws:rds:us-east-1:123456789012:db:primary");

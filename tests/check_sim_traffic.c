@@ -9,31 +9,18 @@
 #include <string.h>
 
 #include "sim/model_int.h"
+#include "tests/simmodel.h"
 #include "tests/suites_decl.h"
 
 static struct sim_model *
 model(uint64_t seed, double rate)
 {
 	struct sim_params p;
-	struct sim_model *m;
-	char why[256];
 
 	sim_params_defaults(&p);
 	p.seed = seed;
 	p.rate = rate;
-	m = sim_model_new(&p, why, sizeof(why));
-	ck_assert_msg(m != NULL, "%s", why);
-	return m;
-}
-
-static struct sim_instance *
-member(struct sim_model *m, int i)
-{
-	for (size_t k = 0; k < m->ninst; k++)
-		if (m->inst[k]->member && i-- == 0)
-			return m->inst[k];
-	ck_abort_msg("no such member");
-	return NULL;
+	return test_model_new(&p);
 }
 
 static uint64_t
@@ -88,7 +75,7 @@ START_TEST(durations_follow_classes)
 	uint64_t cut = 0;
 
 	for (int i = 0; i < 4; i++)
-		all[i] = member(m, i)->id;
+		all[i] = test_member(m, i)->id;
 	sim_model_advance(m, 60000);
 	ck_assert_int_eq(sim_elb_deregister(m, all, 4, 60000, &e), 0);
 	sim_model_advance(m, 60000 + m->p.drain_timeout);
@@ -115,7 +102,7 @@ END_TEST
 START_TEST(killed_node_fails_requests)
 {
 	struct sim_model *m = model(3, 40);
-	struct sim_instance *v = member(m, 1);
+	struct sim_instance *v = test_member(m, 1);
 	struct sim_ec2_change out[1];
 	struct sim_err e;
 	const char *ids[] = { v->id };
@@ -150,7 +137,7 @@ START_TEST(round_robin)
 
 	sim_model_advance(m, 30000);
 	for (int i = 0; i < 4; i++) {
-		int n = member(m, i)->node.last_window_users;
+		int n = test_member(m, i)->node.last_window_users;
 
 		lo = n < lo ? n : lo;
 		hi = n > hi ? n : hi;
@@ -168,9 +155,9 @@ START_TEST(deterministic)
 	struct sim_err e;
 	const char *ids[1];
 
-	ids[0] = member(a, 0)->id;
+	ids[0] = test_member(a, 0)->id;
 	sim_ec2_terminate(a, ids, 1, 20000, out, &e);
-	ids[0] = member(b, 0)->id;
+	ids[0] = test_member(b, 0)->id;
 	sim_ec2_terminate(b, ids, 1, 20000, out, &e);
 	sim_model_advance(a, 90000);
 	sim_model_advance(b, 90000);

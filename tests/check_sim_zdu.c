@@ -10,29 +10,8 @@
 #include <string.h>
 
 #include "sim/model_int.h"
+#include "tests/simmodel.h"
 #include "tests/suites_decl.h"
-
-static struct sim_model *
-model_with(void (*tweak)(struct sim_params *))
-{
-	struct sim_params p;
-	struct sim_model *m;
-	char why[256];
-
-	sim_params_defaults(&p);
-	p.rate = 0;
-	if (tweak != NULL)
-		tweak(&p);
-	m = sim_model_new(&p, why, sizeof(why));
-	ck_assert_msg(m != NULL, "%s", why);
-	return m;
-}
-
-static struct sim_model *
-model(void)
-{
-	return model_with(NULL);
-}
 
 /* The i-th live member, oldest first. */
 static struct sim_instance *
@@ -76,7 +55,7 @@ is_409(int rc, const struct sim_err *e)
 
 START_TEST(node_boots_to_active)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_instance *r;
 	struct sim_activity *a;
 	struct sim_err e;
@@ -127,7 +106,7 @@ stuck_once(struct sim_params *p)
 
 START_TEST(fault_error_once)
 {
-	struct sim_model *m = model_with(error_once);
+	struct sim_model *m = test_model_with(error_once);
 	struct sim_instance *r;
 	int http;
 	const char *st;
@@ -148,7 +127,7 @@ END_TEST
 
 START_TEST(fault_targets_a_version)
 {
-	struct sim_model *m = model_with(error_always_on_794);
+	struct sim_model *m = test_model_with(error_always_on_794);
 	struct sim_err e;
 
 	ck_assert_int_eq(sim_zdu_start(m, 0, &e), 0);
@@ -162,7 +141,7 @@ END_TEST
 
 START_TEST(fault_stuck_starting)
 {
-	struct sim_model *m = model_with(stuck_once);
+	struct sim_model *m = test_model_with(stuck_once);
 	struct sim_instance *r = replace(m, 0, "7.9.0");
 
 	sim_model_advance(m, m->now + 3600 * 1000);
@@ -187,7 +166,7 @@ static const struct {
 
 START_TEST(join_rule_in_upgrade_mode)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_err e;
 
 	ck_assert_int_eq(sim_zdu_start(m, 0, &e), 0);
@@ -198,7 +177,7 @@ END_TEST
 
 START_TEST(join_rule_without_upgrade_mode)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 
 	ck_assert_int_eq(replace(m, 0, "7.9.4")->node.state, SIM_NODE_ERROR);
 	ck_assert_int_eq(replace(m, 1, "7.9.0")->node.state, SIM_NODE_ACTIVE);
@@ -210,7 +189,7 @@ END_TEST
 
 START_TEST(rule1_finalization_running)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 
 	m->zdu.finalizing = 1;
 	ck_assert_int_eq(state(m), SIM_ZDU_RUNNING_UPGRADE_TASKS);
@@ -222,7 +201,7 @@ END_TEST
 
 START_TEST(rule2_mode_off)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 
 	ck_assert_int_eq(state(m), SIM_ZDU_STABLE);
 	/* Off means STABLE whatever the nodes: an ERROR node, two versions. */
@@ -238,7 +217,7 @@ END_TEST
 
 START_TEST(rule3_error_node)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_err e;
 
 	ck_assert_int_eq(sim_zdu_start(m, 0, &e), 0);
@@ -251,7 +230,7 @@ END_TEST
 
 START_TEST(rule4_versions)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_instance *r;
 	struct sim_err e;
 
@@ -261,7 +240,7 @@ START_TEST(rule4_versions)
 	ck_assert_int_eq(state(m), SIM_ZDU_MIXED);
 	sim_model_free(m);
 	/* A node that cannot be reached has a null version: MIXED for that moment. */
-	m = model();
+	m = test_model();
 	ck_assert_int_eq(sim_zdu_start(m, 0, &e), 0);
 	sim_node_blip(m, member(m, 3), 0);
 	ck_assert_int_eq(state(m), SIM_ZDU_MIXED);
@@ -273,7 +252,7 @@ END_TEST
 
 START_TEST(rule5_all_original)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_err e;
 
 	ck_assert_int_eq(sim_zdu_start(m, 0, &e), 0);
@@ -287,7 +266,7 @@ END_TEST
 
 START_TEST(rule6_all_upgraded)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_err e;
 
 	ck_assert_int_eq(sim_zdu_start(m, 0, &e), 0);
@@ -300,7 +279,7 @@ END_TEST
 
 START_TEST(guards)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_err e;
 
 	is_409(sim_zdu_cancel(m, 0, &e), &e);
@@ -326,7 +305,7 @@ END_TEST
 
 START_TEST(approve_and_finalize)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_err e;
 
 	ck_assert_int_eq(sim_zdu_start(m, 0, &e), 0);
@@ -350,7 +329,7 @@ slow_finalize_that_fails(struct sim_params *p)
 
 START_TEST(finalize_delay_failure_retry)
 {
-	struct sim_model *m = model_with(slow_finalize_that_fails);
+	struct sim_model *m = test_model_with(slow_finalize_that_fails);
 	struct sim_err e;
 	int64_t t;
 
@@ -373,7 +352,7 @@ END_TEST
 
 START_TEST(cluster_list)
 {
-	struct sim_model *m = model();
+	struct sim_model *m = test_model();
 	struct sim_node_view v[16];
 	struct sim_instance *gone = member(m, 1);
 	struct sim_ec2_change out[1];
@@ -451,7 +430,7 @@ busy_users(struct sim_params *p)
 
 START_TEST(tasks_and_users_from_traffic)
 {
-	struct sim_model *m = model_with(busy_users);
+	struct sim_model *m = test_model_with(busy_users);
 	struct sim_node_view v[8];
 	size_t n;
 	int tasks = 0;

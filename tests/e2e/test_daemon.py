@@ -17,18 +17,13 @@ import tempfile
 import threading
 import time
 
-BIN = os.environ.get("BB_BIN", "build")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import simlib  # noqa: E402
+from simlib import BIN, check, failures  # noqa: E402
+
 DAEMON = os.path.join(BIN, "bbupgraded")
 BBCTL = os.path.join(BIN, "bbctl")
 IDL = "schema/io.bbupgraded.varlink"
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("  FAIL:", what)
-    return cond
 
 
 class Daemon:
@@ -576,10 +571,7 @@ def main():
               "socket activation: the passed socket is not unlinked")
         check(rc == 0, "socket activation: clean stop")
 
-    if failures:
-        print("%d failure(s)" % len(failures))
-        sys.exit(1)
-    print("all end-to-end checks passed")
+    simlib.exit_report("all end-to-end checks passed")
 
 
 if __name__ == "__main__":

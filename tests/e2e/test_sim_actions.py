@@ -18,9 +18,7 @@ import copy
 import gzip
 import json
 import os
-import select
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -29,13 +27,13 @@ import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 
-BIN = os.environ.get("BB_BIN", "build")
-BBSIM = os.path.join(BIN, "bbsim")
-AKID = "AKIDEXAMPLE"
-SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import simlib  # noqa: E402
+from simlib import (AKID, BBSIM, HAVE_CLI, SECRET, check, failures,  # noqa: E402
+                    wait_for)
+
 STACK = "bitbucket"
 CAPS = ["CAPABILITY_IAM"]
-failures = []
 
 # Our own process talks to bbsim through botocore: nothing of the user's may leak in.
 for k in [k for k in os.environ if k.startswith("AWS_")]:
@@ -51,39 +49,13 @@ try:
     HAVE_BOTOCORE = True
 except ImportError:
     HAVE_BOTOCORE = False
-HAVE_CLI = shutil.which("aws") is not None
 
 
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("  FAIL:", what)
-    return cond
-
-
-class Sim:
-    """One bbsim; its port is read from the line it prints when ready."""
-
-    def __init__(self, *args):
-        self.proc = subprocess.Popen([BBSIM, "-p", "0"] + list(args),
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
-        line = self.proc.stdout.readline().decode() if ready else ""
-        prefix = "bbsim listening on http://127.0.0.1:"
-        if not line.startswith(prefix):
-            self.proc.kill()
-            sys.exit("bbsim did not start: %r %s" % (line, self.proc.stderr.read()))
-        self.url = "http://127.0.0.1:%d" % int(line[len(prefix):])
+class Sim(simlib.Sim):
+    """bbsim, whose stderr must hold no sanitizer's report."""
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = "hung"
-        err = self.proc.stderr.read().decode(errors="replace")
-        check(rc == 0, "bbsim exits 0 on SIGTERM (got %s): %s" % (rc, err[-2000:]))
+        err = super().stop()
         check("ERROR: AddressSanitizer" not in err and "runtime error" not in err,
               "bbsim's stderr is clean: %s" % err[-2000:])
 
@@ -210,14 +182,8 @@ def refused(c, op, code, message, status=400, **kw):
 
 
 def wait_until(what, fn, timeout=20):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.25)
-    check(False, "timed out waiting for %s" % what)
-    return None
+    """The model moves in real time here: a look every quarter of a second."""
+    return wait_for(what, fn, timeout, step=0.25)
 
 
 # ---- the world ----
@@ -1055,8 +1021,7 @@ def scenario(tmp):
 
 
 def main():
-    if not os.access(BBSIM, os.X_OK):
-        sys.exit("%s not built" % BBSIM)
+    simlib.require_built(BBSIM)
     if not HAVE_BOTOCORE:
         print("skipped: botocore is not installed")
         return

@@ -10,76 +10,41 @@ cancel, /status, a node killed by the operator listed OFFLINE, the model's fault
 /_sim/state, /_sim/history and /_sim/report; then a second bbsim with a context
 path and accounts of its own. Needs nothing but Python: it never skips.
 """
-import base64
-import http.client
 import json
 import os
-import select
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-BIN = os.environ.get("BB_BIN", "build")
-BBSIM = os.path.join(BIN, "bbsim")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import simlib  # noqa: E402
+from simlib import BBSIM, basic, check, failures, wait_for  # noqa: E402
+
 SPEED = "20"
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("  FAIL:", what)
-    return cond
-
-
-def basic(user, password):
-    return "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
-
-
-ADMIN = basic("admin", "admin-secret-test")
+ADMIN = simlib.BB_ADMIN
 DEVELOPER = basic("developer", "developer-secret-test")
 TOKEN = "Bearer bbsim-sysadmin-token"
 SCOPED = "Bearer bbsim-scoped-token"
 
 
-class Sim:
-    """One bbsim; its port is read from the line it prints when ready."""
+class Sim(simlib.Sim):
+    """A fast bbsim, asked as Bitbucket's clients ask: JSON, with credentials.
+
+    http() takes an Authorization in place of simlib's headers, and admin() goes
+    through it, so both differ from simlib.Sim's on purpose.
+    """
 
     def __init__(self, *args):
-        self.proc = subprocess.Popen([BBSIM, "-p", "0", "--speed", SPEED] + list(args),
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
-        line = self.proc.stdout.readline().decode() if ready else ""
-        prefix = "bbsim listening on http://127.0.0.1:"
-        if not line.startswith(prefix):
-            self.proc.kill()
-            sys.exit("bbsim did not start: %r %s" % (line, self.proc.stderr.read()))
-        self.port = int(line[len(prefix):])
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = "hung"
-        err = self.proc.stderr.read().decode(errors="replace")
-        check(rc == 0, "bbsim exits 0 on SIGTERM (got %s): %s" % (rc, err[-2000:]))
-        return err
+        super().__init__("--speed", SPEED, *args)
 
     def http(self, method, path, auth=None, body=None):
         """(status, headers, raw body); the load balancer's 5xx are retried for GETs."""
+        h = {"Accept": "application/json"}
+        if auth:
+            h["Authorization"] = auth
         for _ in range(50):
-            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-            h = {"Accept": "application/json"}
-            if auth:
-                h["Authorization"] = auth
-            c.request(method, path, body=body, headers=h)
-            r = c.getresponse()
-            out = (r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
-            c.close()
+            out = super().http(method, path, body, h)
             if method != "GET" or out[0] not in (502, 503, 504) or path.endswith("status"):
                 return out
             time.sleep(0.05)
@@ -93,17 +58,6 @@ class Sim:
     def admin(self, path, body=None):
         return self.json("POST" if body is not None else "GET", "/_sim/" + path, None,
                          json.dumps(body) if body is not None else None)
-
-
-def wait_for(what, pred, timeout=30):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    check(False, "timed out waiting for " + what)
-    return None
 
 
 NODE_KEYS = {"id", "name", "ipAddress", "state", "version", "buildNumber", "tasksTotal",
@@ -312,8 +266,7 @@ def test_context():
 
 
 def main():
-    if not os.access(BBSIM, os.X_OK):
-        sys.exit("%s not built" % BBSIM)
+    simlib.require_built(BBSIM)
     t0 = time.monotonic()
     sim = Sim("--seed", "5")
     try:

@@ -14,11 +14,8 @@ The parts that need the aws CLI or botocore are skipped, with a message, where t
 are not installed; everything else always runs.
 """
 import datetime
-import http.client
 import json
 import os
-import select
-import shutil
 import signal
 import socket
 import subprocess
@@ -27,18 +24,17 @@ import threading
 import time
 import unittest.mock
 
-BIN = os.environ.get("BB_BIN", "build")
-BBSIM = os.path.join(BIN, "bbsim")
-AKID = "AKIDEXAMPLE"
-SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import simlib  # noqa: E402
+from simlib import (AKID, BBSIM, FORM, HAVE_CLI, SECRET, Sim, check,  # noqa: E402
+                    failures)
+
 ACCOUNT = "123456789012"
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 AWSFAULT_NS = "http://webservices.amazon.com/AWSFault/2005-15-09"
 GCI = "Action=GetCallerIdentity&Version=2011-06-15"
-FORM = "application/x-www-form-urlencoded; charset=utf-8"
 BAD_QUERY = ("The AWS query string is malformed or does not adhere to AWS "
              "standards.")
-failures = []
 
 try:
     import botocore.session
@@ -50,73 +46,18 @@ try:
     HAVE_BOTOCORE = True
 except ImportError:
     HAVE_BOTOCORE = False
-HAVE_CLI = shutil.which("aws") is not None
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("  FAIL:", what)
-    return cond
-
-
-class Sim:
-    """One bbsim; its port is read from the line it prints when ready."""
-
-    def __init__(self, *args):
-        self.proc = subprocess.Popen([BBSIM, "-p", "0"] + list(args),
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
-        line = self.proc.stdout.readline().decode() if ready else ""
-        prefix = "bbsim listening on http://127.0.0.1:"
-        if not line.startswith(prefix):
-            self.proc.kill()
-            sys.exit("bbsim did not start: %r %s" % (line, self.proc.stderr.read()))
-        self.port = int(line[len(prefix):])
-        self.url = "http://127.0.0.1:%d" % self.port
-
-    def stop(self, sig=signal.SIGTERM):
-        self.proc.send_signal(sig)
-        try:
-            rc = self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = "hung"
-        err = self.proc.stderr.read().decode(errors="replace")
-        check(rc == 0, "bbsim exits 0 on %s (got %s): %s" % (sig.name, rc, err[-2000:]))
-        return err
-
-    def http(self, method, path, body=None, headers=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        c.request(method, path, body=body, headers=headers or {})
-        r = c.getresponse()
-        out = (r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
-        c.close()
-        return out
-
-    def admin(self, path, body=None):
-        st, _, b = self.http("POST" if body is not None else "GET", "/_sim/" + path,
-                             json.dumps(body) if body is not None else None)
-        check(st == 200, "admin %s: %d %s" % (path, st, b[:200]))
-        return json.loads(b)
 
 
 def clean_env(**extra):
     """The environment of a client that knows nothing but what we give it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-               AWS_EC2_METADATA_DISABLED="true", AWS_MAX_ATTEMPTS="1",
-               AWS_RETRY_MODE="standard", AWS_PAGER="")
-    env.update(extra)
-    return env
+    return simlib.clean_env(**dict({"AWS_MAX_ATTEMPTS": "1",
+                                    "AWS_RETRY_MODE": "standard"}, **extra))
 
 
 def aws_cli(sim, *args, akid=AKID, secret=SECRET, **env):
     keys = {} if akid is None else {"AWS_ACCESS_KEY_ID": akid,
                                     "AWS_SECRET_ACCESS_KEY": secret}
-    return subprocess.run(["aws", "--endpoint-url", sim.url, "--region", "us-east-1"]
-                          + list(args), env=clean_env(**keys, **env),
-                          capture_output=True, text=True, timeout=60)
+    return simlib.run_aws(sim, *args, env=clean_env(**keys, **env))
 
 
 def signed(sim, service, body, creds=None, headers=None, method="POST", query=None,
@@ -457,8 +398,7 @@ def test_determinism():
 
 
 def main():
-    if not os.access(BBSIM, os.X_OK):
-        sys.exit("%s not built" % BBSIM)
+    simlib.require_built(BBSIM)
     t0 = time.monotonic()
     sim = Sim("--seed", "1")
     try:

@@ -18,26 +18,22 @@ are not installed; the rest always runs.
 import http.client
 import json
 import os
-import select
 import shutil
-import signal
 import subprocess
 import sys
 import time
 
-BIN = os.environ.get("BB_BIN", "build")
-BBSIM = os.path.join(BIN, "bbsim")
-AKID = "AKIDEXAMPLE"
-SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-BB_AUTH = {"Authorization": "Basic YWRtaW46YWRtaW4tc2VjcmV0LXRlc3Q="}  # admin:admin-secret-test
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import simlib  # noqa: E402
+from simlib import AKID, BBSIM, FORM, HAVE_CLI, SECRET, check  # noqa: E402
+
+BB_AUTH = {"Authorization": simlib.BB_ADMIN}
 ASG_NS = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
-FORM = "application/x-www-form-urlencoded; charset=utf-8"
 CONTENTION = ("You already have a pending update to an Amazon EC2 Auto Scaling "
               "resource (for example, an Auto Scaling group, instance, or load "
               "balancer).")
 UNAVAILABLE = "The request has failed due to a temporary failure of the server."
 TERMINATE = "TerminateInstanceInAutoScalingGroup"
-failures = []
 
 try:
     import botocore.session
@@ -49,58 +45,19 @@ try:
     HAVE_BOTOCORE = True
 except ImportError:
     HAVE_BOTOCORE = False
-HAVE_CLI = shutil.which("aws") is not None
 HAVE_CURL = shutil.which("curl") is not None
 
 
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("  FAIL:", what)
-    return cond
-
-
-class Sim:
-    """One bbsim; its port is read from the line it prints when ready."""
+class Sim(simlib.Sim):
+    """bbsim with seed 7, which must not warn of the faults it is asked for."""
 
     def __init__(self, *args):
-        self.proc = subprocess.Popen([BBSIM, "-p", "0", "--seed", "7"] + list(args),
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
-        line = self.proc.stdout.readline().decode() if ready else ""
-        prefix = "bbsim listening on http://127.0.0.1:"
-        if not line.startswith(prefix):
-            self.proc.kill()
-            sys.exit("bbsim did not start: %r %s" % (line, self.proc.stderr.read()))
-        self.port = int(line[len(prefix):])
-        self.url = "http://127.0.0.1:%d" % self.port
+        super().__init__("--seed", "7", *args)
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = "hung"
-        err = self.proc.stderr.read().decode(errors="replace")
-        check(rc == 0, "bbsim exits 0 (got %s): %s" % (rc, err[-2000:]))
+        err = super().stop()
         check("[warning]" not in err, "no warning for the faults asked for: %s" %
               [l for l in err.splitlines() if "[warning]" in l][:3])
-
-    def http(self, method, path, body=None, headers=None, timeout=10):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            c.request(method, path, body=body, headers=headers or {})
-            r = c.getresponse()
-            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
-        finally:
-            c.close()
-
-    def admin(self, path, body=None, status=200):
-        st, _, b = self.http("POST" if body is not None else "GET", "/_sim/" + path,
-                             json.dumps(body) if body is not None else None)
-        check(st == status, "admin %s: %d %s" % (path, st, b[:300]))
-        return json.loads(b)
 
     def rules(self, *rules):
         return self.admin("faults", {"rules": list(rules)})
@@ -148,13 +105,8 @@ def instances(asg):
 
 
 def wait_for(what, fn, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    return fn()
+    """fn()'s first true value; after timeout, what it says then (no failure)."""
+    return simlib.poll(fn, timeout, 0.1) or fn()
 
 
 # ---- the rules' validation ----
@@ -244,13 +196,9 @@ def test_aws_errors(sim):
     check(e is not None and e[:2] == ("InternalFailure", 500),
           "botocore CloudWatch (JSON 1.0): %s" % (e,))
     if HAVE_CLI:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET,
-                   AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-                   AWS_EC2_METADATA_DISABLED="true", AWS_MAX_ATTEMPTS="1", AWS_PAGER="")
-        r = subprocess.run(["aws", "--endpoint-url", sim.url, "--region", "us-east-1",
-                            "autoscaling", "describe-auto-scaling-groups"], env=env,
-                           capture_output=True, text=True, timeout=60)
+        env = simlib.clean_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET,
+                               AWS_MAX_ATTEMPTS="1")
+        r = simlib.run_aws(sim, "autoscaling", "describe-auto-scaling-groups", env=env)
         check(r.returncode != 0 and "(ResourceContention)" in r.stderr and
               CONTENTION in r.stderr, "aws CLI sees ResourceContention: %s" % r.stderr)
     else:
@@ -461,8 +409,7 @@ def test_bitbucket(sim):
 
 
 def main():
-    if not os.access(BBSIM, os.X_OK):
-        sys.exit("%s not built" % BBSIM)
+    simlib.require_built(BBSIM)
     sim = Sim()
     try:
         test_validation(sim)
@@ -478,10 +425,7 @@ def main():
             print("skipped: botocore not installed (the AWS checks)")
     finally:
         sim.stop()
-    if failures:
-        print("%d failure(s)" % len(failures))
-        sys.exit(1)
-    print("all fault checks passed")
+    simlib.exit_report("all fault checks passed")
 
 
 if __name__ == "__main__":

@@ -22,33 +22,21 @@ terminations (I7), and the extra termination and replacement caused by lowering
 the counts before removing a node. The key figures are printed. Skipped (exit 0)
 only when the aws CLI is not installed.
 """
-import base64
-import http.client
 import json
 import os
-import select
-import shutil
-import signal
-import subprocess
 import sys
 import time
 import uuid
 
-BIN = os.environ.get("BB_BIN", "build")
-BBSIM = os.path.join(BIN, "bbsim")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import simlib  # noqa: E402
+from simlib import AKID, BBSIM, HAVE_CLI, SECRET, check, failures  # noqa: E402
+
 SPEED = "8"		# virtual ms per real ms: the fast profile's upgrade in seconds
 STACK = "bitbucket"
 TARGET = "7.9.4"
-ADMIN = "Basic " + base64.b64encode(b"admin:admin-secret-test").decode()
+ADMIN = simlib.BB_ADMIN
 TIMEOUT = 90		# real seconds for any one wait
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("  FAIL:", what)
-    return cond
 
 
 def fatal(what):
@@ -56,42 +44,19 @@ def fatal(what):
     raise RuntimeError(what)
 
 
-class Sim:
-    def __init__(self, *args):
-        self.proc = subprocess.Popen([BBSIM, "-p", "0"] + list(args),
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
-        line = self.proc.stdout.readline().decode() if ready else ""
-        prefix = "bbsim listening on http://127.0.0.1:"
-        if not line.startswith(prefix):
-            self.proc.kill()
-            sys.exit("bbsim did not start: %r %s" % (line, self.proc.stderr.read()))
-        self.port = int(line[len(prefix):])
-        self.url = "http://127.0.0.1:%d" % self.port
+class Sim(simlib.Sim):
+    """bbsim as a person's scripts see it: any failure ends the procedure."""
 
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = "hung"
-        err = self.proc.stderr.read().decode(errors="replace")
-        check(rc == 0, "bbsim exits 0 (got %s): %s" % (rc, err[-2000:]))
-
-    def http(self, method, path, auth=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        c.request(method, path, headers={"Accept": "application/json",
-                                         **({"Authorization": auth} if auth else {})})
-        r = c.getresponse()
-        out = (r.status, r.read())
-        c.close()
-        return out
+    def ask(self, method, path, auth=None):
+        """(status, raw body), asking for JSON."""
+        st, _, b = self.http(method, path, headers={
+            "Accept": "application/json", **({"Authorization": auth} if auth else {})})
+        return st, b
 
     def bitbucket(self, method, path):
         """As a person's script: the load balancer's own 5xx means "try again"."""
         for _ in range(100):
-            st, b = self.http(method, path, ADMIN)
+            st, b = self.ask(method, path, ADMIN)
             if st not in (502, 503, 504):
                 break
             time.sleep(0.05)
@@ -100,34 +65,25 @@ class Sim:
         return json.loads(b)
 
     def admin(self, path):
-        st, b = self.http("GET", "/_sim/" + path)
+        st, b = self.ask("GET", "/_sim/" + path)
         if st != 200:
             fatal("/_sim/%s: %d" % (path, st))
         return json.loads(b)
 
     def aws(self, *args):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(AWS_ACCESS_KEY_ID="AKIDEXAMPLE",
-                   AWS_SECRET_ACCESS_KEY="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                   AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-                   AWS_EC2_METADATA_DISABLED="true", AWS_RETRY_MODE="standard",
-                   AWS_MAX_ATTEMPTS="5", AWS_PAGER="")
-        r = subprocess.run(["aws", "--endpoint-url", self.url, "--region", "us-east-1",
-                            "--output", "json"] + list(args), env=env,
-                           capture_output=True, text=True, timeout=60)
+        env = simlib.clean_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET,
+                               AWS_RETRY_MODE="standard", AWS_MAX_ATTEMPTS="5")
+        r = simlib.run_aws(self, "--output", "json", *args, env=env)
         if r.returncode != 0:
             fatal("aws %s: %s" % (" ".join(args[:2]), r.stderr.strip()))
         return json.loads(r.stdout) if r.stdout.strip() else {}
 
 
 def wait_for(what, pred, step=0.05):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < TIMEOUT:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    fatal("timed out waiting for " + what)
+    v = simlib.poll(pred, TIMEOUT, step)
+    if v is None:
+        fatal("timed out waiting for " + what)
+    return v
 
 
 def active_on(sim, version):
@@ -271,11 +227,10 @@ def judge(sim, n, original):
 
 
 def main():
-    if shutil.which("aws") is None:
+    if not HAVE_CLI:
         print("skipped: aws CLI not installed")
         sys.exit(0)
-    if not os.access(BBSIM, os.X_OK):
-        sys.exit("%s not built" % BBSIM)
+    simlib.require_built(BBSIM)
     t0 = time.monotonic()
     sim = Sim("--speed", SPEED, "--seed", "11")
     try:

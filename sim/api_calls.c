@@ -86,6 +86,29 @@ sim_api_call(struct sim_model *m, enum sim_service svc, const char *action, int6
 	return sim_fail(err, 400, "Throttling", "Rate exceeded");
 }
 
+void
+sim_api_refused(struct sim_model *m, const char *service, const char *action,
+    int64_t now, int throttled)
+{
+	static const struct { const char *name; enum sim_service svc; } names[] = {
+		{ "cloudformation", SIM_SVC_CLOUDFORMATION },
+		{ "autoscaling", SIM_SVC_AUTOSCALING }, { "ec2", SIM_SVC_EC2 },
+		{ "elasticloadbalancing", SIM_SVC_ELB },
+		{ "monitoring", SIM_SVC_CLOUDWATCH },
+	};	/* not STS: identity checks are not orchestration */
+	struct sim_call_count *c;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(names[i].name, service) != 0)
+			continue;
+		sim_model_advance(m, now);
+		c = counter(m->api, names[i].svc, action);
+		c->calls++;
+		c->throttled += throttled != 0;
+		return;
+	}
+}
+
 const struct sim_call_count *
 sim_api_counts(const struct sim_model *m, size_t *n)
 {

@@ -20,6 +20,7 @@
 #include "common/sigv4.h"
 #include "sim/auth.h"
 #include "sim/faults.h"
+#include "sim/model.h"
 #include "sim/server.h"
 #include "sim/sim.h"
 #include "sim/wire.h"
@@ -629,15 +630,21 @@ strike(struct front *f, int applied)
 	char			 activity[SIM_REQID_LEN + 1] = "";
 	const char		*args[1] = { activity };
 	enum sim_wire_err	 e;
+	int			 throttled;
 
 	if (f->hit.network != SIM_NET_NONE) {
 		sim_faults_network(&f->hit, f->resp, f->svc->name, f->action, applied);
 		return -1;
 	}
 	e = fault_wire_err(f->hit.error, f->proto, f->action);
-	if (f->hit.error == SIM_FAULT_THROTTLING ||
-	    f->hit.error == SIM_FAULT_REQUEST_LIMIT)
+	throttled = f->hit.error == SIM_FAULT_THROTTLING ||
+	    f->hit.error == SIM_FAULT_REQUEST_LIMIT;
+	if (throttled)
 		sim_count(f->sim, "throttled", f->svc->name, f->action);
+	/* Refused before it ran: the report counts it all the same. */
+	if (!applied && f->sim->model != NULL)
+		sim_api_refused(f->sim->model, f->svc->name, f->action, f->sim->now,
+		    throttled);
 	/* The activity that blocks: made up, in the shape of AWS's ids. */
 	if (f->hit.error == SIM_FAULT_SCALING)
 		sim_reqid(sim_rand(&f->sim->rng), 1, activity);

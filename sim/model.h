@@ -863,6 +863,9 @@ struct sim_call_count {
  */
 int	sim_api_call(struct sim_model *, enum sim_service, const char *action, int64_t now,
 	    struct sim_err *);
+/* A call a fault rule refused before it ran: counted, as throttled if it was. */
+void	sim_api_refused(struct sim_model *, const char *service, const char *action,
+	    int64_t now, int throttled);
 const struct sim_call_count *sim_api_counts(const struct sim_model *, size_t *n);
 
 /* The critical-path lower bound (DESIGN.md section 3), term by term. */

@@ -253,6 +253,26 @@ def test_report_leaves_sts_out(sim):
           "yet /_sim/counters counts them")
 
 
+def test_report_counts_refused(sim):
+    print("== calls a rule throttled before they ran are in the report's api_calls")
+
+    def described():
+        rep = sim.admin("report")["api_calls"]["by_action"]
+        return next(((a["calls"], a["throttled"]) for a in rep
+                     if a["action"] == "DescribeAutoScalingGroups"), (0, 0))
+    calls0, throttled0 = described()
+    sim.rules({"service": "autoscaling", "action": "DescribeAutoScalingGroups",
+               "error": "Throttling", "count": 2})
+    body = "Action=DescribeAutoScalingGroups&Version=2011-01-01"
+    codes = [signed(sim, "autoscaling", body)[0] for _ in range(3)]
+    sim.rules()
+    calls, throttled = described()
+    check(codes == [400, 400, 200], "two throttled, then answered: %s" % codes)
+    check((calls - calls0, throttled - throttled0) == (3, 2),
+          "report: %d calls, %d throttled (expected 3 and 2)" %
+          (calls - calls0, throttled - throttled0))
+
+
 # ---- network faults ----
 
 def test_reset(sim):
@@ -420,6 +440,7 @@ def main():
             test_aws_errors(sim)
             test_count(sim)
             test_report_leaves_sts_out(sim)
+            test_report_counts_refused(sim)
             test_no_answer_terminate(sim)
         else:
             print("skipped: botocore not installed (the AWS checks)")

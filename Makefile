@@ -108,7 +108,8 @@ $(O)/check_all: $(TEST_OBJ) $(DAEMON_LIBOBJ) $(SIM_LIBOBJ) $(O)/libcommon.a
 # Debian 12 packages needed to build and test; installed only when missing.
 DEB_PACKAGES = gcc libc6-dev pkgconf libuv1-dev libcurl4-openssl-dev libssl-dev \
                libjansson-dev libsqlite3-dev check libxml2-dev libinih-dev \
-               libmicrohttpd-dev mandoc python3 procps openssl curl
+               libmicrohttpd-dev mandoc python3 procps openssl curl \
+               awscli python3-botocore
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \

@@ -159,9 +159,11 @@ render_outcome(char *buf, size_t len, json_t *u)
 		snprintf(buf, len, "upgrade #%lld completed: %s runs %s", id,
 		    render_str(u, "deployment"), render_str(u, "to_version"));
 	else if (strcmp(state, "halted") == 0)
+		/* Halted by preflight, nothing has changed: there is nothing to roll back. */
 		snprintf(buf, len, "upgrade #%lld halted%s%s; fix the cause and run "
-		    "'bbctl resume', or 'bbctl rollback'", id, reason ? ": " : "",
-		    reason ? reason : "");
+		    "'bbctl resume', or %s", id, reason ? ": " : "", reason ? reason : "",
+		    strcmp(render_str(u, "phase"), "preflight") == 0 ? "'bbctl cancel' "
+		    "to drop it (nothing has been changed)" : "'bbctl rollback'");
 	else if (strcmp(state, "cancelled") == 0)
 		snprintf(buf, len, "upgrade #%lld was cancelled: %s stays on %s", id,
 		    render_str(u, "deployment"), render_str(u, "from_version"));

@@ -103,21 +103,27 @@ START_TEST(outcomes)
 		const char	*state;
 		const char	*reason;
 		const char	*want;
+		const char	*phase;
 	} cases[] = {
-		{ "done", NULL, "upgrade #3 completed: prod runs 7.9.4" },
+		{ "done", NULL, "upgrade #3 completed: prod runs 7.9.4", NULL },
 		{ "halted", "node i-1 in ERROR", "upgrade #3 halted: node i-1 in ERROR; fix "
-		    "the cause and run 'bbctl resume', or 'bbctl rollback'" },
-		{ "cancelled", NULL, "upgrade #3 was cancelled: prod stays on 7.9.3" },
-		{ "rolled_back", NULL, "upgrade #3 was rolled back: prod runs 7.9.3 again" },
-		{ "failed", "x", "upgrade #3 failed: x" },
-		{ "running", NULL, "upgrade #3 is running" },
+		    "the cause and run 'bbctl resume', or 'bbctl rollback'", "replace" },
+		{ "halted", "1 problem", "upgrade #3 halted: 1 problem; fix the cause and "
+		    "run 'bbctl resume', or 'bbctl cancel' to drop it (nothing has been "
+		    "changed)", "preflight" },
+		{ "cancelled", NULL, "upgrade #3 was cancelled: prod stays on 7.9.3", NULL },
+		{ "rolled_back", NULL, "upgrade #3 was rolled back: prod runs 7.9.3 again",
+		    NULL },
+		{ "failed", "x", "upgrade #3 failed: x", NULL },
+		{ "running", NULL, "upgrade #3 is running", NULL },
 	};
 	char b[512];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		json_t *u = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s?}", "id", 3,
+		json_t *u = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s?, s:s?}", "id", 3,
 		    "deployment", "prod", "from_version", "7.9.3", "to_version", "7.9.4",
-		    "state", cases[i].state, "reason", cases[i].reason);
+		    "state", cases[i].state, "reason", cases[i].reason, "phase",
+		    cases[i].phase);
 
 		render_outcome(b, sizeof(b), u);
 		ck_assert_str_eq(b, cases[i].want);
